@@ -74,6 +74,16 @@ LICENSE
 #ifndef WS_H_INCLUDED
 #define WS_H_INCLUDED
 
+/* The socket adapter needs POSIX declarations, which glibc hides under
+ * -std=c99 unless asked before the first system header. */
+#if defined(WS_IMPLEMENTATION) && !defined(WS_NO_SOCKETS) && !defined(_WIN32) && \
+    !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE 1
+#endif
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -328,6 +338,10 @@ enum ws_close_code {
     WS_CLOSE_INTERNAL = 1011
 };
 
+/* Receive-buffer bytes kept free beyond the largest whole message, for a
+ * control frame arriving between fragments (2 + 4 + 125, rounded up). */
+#define WS_RX_RESERVE 136u
+
 /* Flags for on_fragment. */
 #define WS_FIRST 1
 #define WS_LAST 2
@@ -422,7 +436,9 @@ struct ws_conn {
     uint64_t frame_left;    /* payload bytes of the current frame not yet seen */
     uint64_t deadline;      /* handshake or close timeout, 0: none */
     uint64_t next_ping;     /* keepalive */
-    ws_utf8_state utf8;
+    void *(*realloc_fn)(void *alloc_user, void *ptr, size_t size);
+    ws_utf8_state utf8;       /* received text message so far */
+    ws_utf8_state send_utf8;  /* text message being sent in pieces */
     unsigned char frame_key[4];
     unsigned char key[16];  /* client: the Sec-WebSocket-Key bytes */
     unsigned short close_code;
@@ -439,7 +455,6 @@ struct ws_conn {
     unsigned char flags;      /* WS__F_* */
     unsigned char owns_rx, owns_tx;
     unsigned char pong_due;   /* keepalive: waiting for a pong */
-    unsigned char in_cb;      /* inside an event callback */
 };
 
 /* Sets up c (zeroed, CLOSED) with a config and a transport; both must
@@ -572,12 +587,6 @@ WS_API void *ws_libc_realloc(void *user, void *ptr, size_t size);
 #define WS_STRLEN strlen
 #endif
 
-#ifdef WS_STATIC
-#define WS_DEF static
-#else
-#define WS_DEF
-#endif
-
 #if defined(__GNUC__) || defined(__clang__)
 #define WS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define WS__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -586,6 +595,12 @@ WS_API void *ws_libc_realloc(void *user, void *ptr, size_t size);
 #define WS__LIKELY(x) (x)
 #define WS__UNLIKELY(x) (x)
 #define WS__UNUSED
+#endif
+
+#ifdef WS_STATIC
+#define WS_DEF static WS__UNUSED /* a private copy need not use everything */
+#else
+#define WS_DEF
 #endif
 
 #ifdef __cplusplus
@@ -934,9 +949,1518 @@ WS_DEF int ws_close_code_valid(unsigned code) {
            (code >= 3000 && code <= 4999);
 }
 
-/* @@HANDSHAKE@@ */
-/* @@ENGINE@@ */
-/* @@ADAPTERS@@ */
+/* ===========================================================================
+ * Handshake: the HTTP/1.1 Upgrade exchange (RFC 6455 section 4). Parsing
+ * is in place and bounded; every check that fails says which one it was.
+ * ========================================================================= */
+
+static int ws__lower(int ch) { return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch; }
+
+static int ws__strieq(const char *a, const char *b) {
+    while (*a && ws__lower((unsigned char)*a) == ws__lower((unsigned char)*b)) a++, b++;
+    return *a == '\0' && *b == '\0';
+}
+
+/* RFC 9110 tchar: the characters a header name or a method may use. */
+static int ws__is_tchar(unsigned char ch) {
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) return 1;
+    switch (ch) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+WS_DEF const char *ws_header_find(const ws_header *h, unsigned n, const char *name) {
+    unsigned i;
+    for (i = 0; i < n; i++)
+        if (ws__strieq(h[i].name, name)) return h[i].value;
+    return NULL;
+}
+
+static unsigned ws__header_count(const ws_header *h, unsigned n, const char *name) {
+    unsigned i, count = 0;
+    for (i = 0; i < n; i++) count += (unsigned)ws__strieq(h[i].name, name);
+    return count;
+}
+
+WS_DEF int ws_token_list_has(const char *list, const char *token, int nocase) {
+    size_t tlen = WS_STRLEN(token);
+    const char *p = list;
+    if (!list) return 0;
+    while (*p) {
+        const char *start, *end;
+        size_t i;
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        start = p;
+        while (*p && *p != ',') p++;
+        end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t')) end--;
+        if ((size_t)(end - start) != tlen || tlen == 0) continue;
+        for (i = 0; i < tlen; i++) {
+            int a = (unsigned char)start[i], b = (unsigned char)token[i];
+            if (nocase) a = ws__lower(a), b = ws__lower(b);
+            if (a != b) break;
+        }
+        if (i == tlen) return 1;
+    }
+    return 0;
+}
+
+WS_DEF int ws_request_offers(const ws_request *req, const char *proto) {
+    unsigned i;
+    for (i = 0; i < req->num_headers; i++)
+        if (ws__strieq(req->headers[i].name, "Sec-WebSocket-Protocol") &&
+            ws_token_list_has(req->headers[i].value, proto, 0))
+            return 1;
+    return 0;
+}
+
+/* Finds the blank line that ends a header block; returns the block length
+ * (up to and including it) or 0. */
+static size_t ws__header_end(const char *buf, size_t len) {
+    size_t i;
+    for (i = 3; i < len; i++)
+        if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r')
+            return i + 1;
+    return 0;
+}
+
+/* Splits the header lines of a block (after the start line) in place.
+ * p points at the first header line, end just past the blank line.
+ * Returns 0, or 400/431 with *why. */
+static int ws__parse_headers(char *p, char *end, ws_header *h, unsigned *count, const char **why) {
+    *count = 0;
+    while (p < end) {
+        char *name = p, *value, *vend;
+        if (p[0] == '\r' && p + 1 < end && p[1] == '\n') return 0; /* the blank line */
+        if (*p == ' ' || *p == '\t') return *why = "obsolete header line folding", 400;
+        while (p < end && ws__is_tchar((unsigned char)*p)) p++;
+        if (p == name || p >= end || *p != ':') return *why = "malformed header line", 400;
+        *p++ = '\0';
+        while (p < end && (*p == ' ' || *p == '\t')) p++;
+        value = p;
+        while (p < end && *p != '\r') {
+            unsigned char ch = (unsigned char)*p;
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return *why = "control character in a header", 400;
+            p++;
+        }
+        if (p + 1 >= end || p[1] != '\n') return *why = "header line not ended by CRLF", 400;
+        vend = p;
+        while (vend > value && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
+        *vend = '\0';
+        p += 2;
+        if (*count == WS_MAX_HEADERS) return *why = "too many header lines", 431;
+        h[*count].name = name;
+        h[*count].value = value;
+        (*count)++;
+    }
+    return *why = "header block not terminated", 400;
+}
+
+/* "HTTP/x.y": returns 1 and the two digits, else 0. */
+static int ws__http_version(const char *p, unsigned *major, unsigned *minor) {
+    if (WS_MEMCMP(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
+        p[7] > '9')
+        return 0;
+    *major = (unsigned)(p[5] - '0'), *minor = (unsigned)(p[7] - '0');
+    return 1;
+}
+
+static int ws__locate_block(const char *buf, size_t len, size_t max_header, size_t *block) {
+    if (max_header == 0) max_header = 8192;
+    *block = ws__header_end(buf, len < max_header ? len : max_header);
+    if (*block) return 0;
+    return len >= max_header ? WS_E_TOO_BIG : WS_E_INCOMPLETE;
+}
+
+#ifndef WS_NO_SERVER
+WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request *req, int *status,
+                            const char **why) {
+    size_t block;
+    char *p = buf, *end, *sp;
+    const char *w = "", *v;
+    unsigned major = 0, minor = 0;
+    unsigned char keybytes[18];
+    int st = 0, r = ws__locate_block(buf, len, max_header, &block);
+    WS_MEMSET(req, 0, sizeof *req);
+    if (r == WS_E_INCOMPLETE) return r;
+    if (r == WS_E_TOO_BIG) {
+        st = 431, w = "request header block too large";
+        goto fail;
+    }
+    end = buf + block;
+    /* Request line: method SP target SP HTTP/x.y CRLF */
+    req->method = p;
+    while (ws__is_tchar((unsigned char)*p)) p++;
+    if (p == buf || *p != ' ') {
+        st = 400, w = "malformed request line";
+        goto fail;
+    }
+    *p++ = '\0';
+    req->target = p;
+    while (p < end && (unsigned char)*p > 0x20 && *p != 0x7f) p++;
+    sp = p;
+    if (sp == req->target || *sp != ' ' || end - sp < 11 || !ws__http_version(sp + 1, &major, &minor) ||
+        sp[9] != '\r' || sp[10] != '\n') {
+        st = 400, w = "malformed request line";
+        goto fail;
+    }
+    *sp = '\0';
+    req->http_minor = minor;
+    if (WS_MEMCMP(req->method, "GET", 4) != 0) { /* methods are case-sensitive */
+        st = 405, w = "method is not GET";
+        goto fail;
+    }
+    if (major < 1 || (major == 1 && minor < 1)) {
+        st = 400, w = "HTTP version older than 1.1";
+        goto fail;
+    }
+    st = ws__parse_headers(sp + 11, end, req->headers, &req->num_headers, &w);
+    if (st) goto fail;
+    st = 400;
+    req->host = ws_header_find(req->headers, req->num_headers, "Host");
+    if (!req->host || ws__header_count(req->headers, req->num_headers, "Host") != 1) {
+        w = "missing or repeated Host header";
+        goto fail;
+    }
+    if (!ws_token_list_has(ws_header_find(req->headers, req->num_headers, "Upgrade"), "websocket", 1)) {
+        w = "Upgrade header does not name websocket";
+        goto fail;
+    }
+    if (!ws_token_list_has(ws_header_find(req->headers, req->num_headers, "Connection"), "upgrade", 1)) {
+        w = "Connection header does not contain Upgrade";
+        goto fail;
+    }
+    v = ws_header_find(req->headers, req->num_headers, "Sec-WebSocket-Version");
+    if (!v || WS_STRLEN(v) != 2 || v[0] != '1' || v[1] != '3' ||
+        ws__header_count(req->headers, req->num_headers, "Sec-WebSocket-Version") != 1) {
+        st = 426, w = "Sec-WebSocket-Version is not 13";
+        goto fail;
+    }
+    req->key = ws_header_find(req->headers, req->num_headers, "Sec-WebSocket-Key");
+    if (!req->key || ws__header_count(req->headers, req->num_headers, "Sec-WebSocket-Key") != 1 ||
+        WS_STRLEN(req->key) != WS_KEY_LEN ||
+        ws_base64_decode(req->key, WS_KEY_LEN, keybytes, sizeof keybytes) != 16) {
+        w = "Sec-WebSocket-Key is not base64 of 16 bytes";
+        goto fail;
+    }
+    req->origin = ws_header_find(req->headers, req->num_headers, "Origin");
+    *status = 101;
+    return (int)block;
+fail:
+    *status = st;
+    if (why) *why = w;
+    return WS_E_HANDSHAKE;
+}
+#endif
+
+#ifndef WS_NO_CLIENT
+WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const char *key,
+                             const char *protocols, ws_response *resp, const char **why) {
+    size_t block;
+    char *p = buf, *end, expect[WS_ACCEPT_LEN + 1];
+    const char *w, *v;
+    unsigned major = 0, minor = 0, code = 0, i, st;
+    int r = ws__locate_block(buf, len, max_header, &block);
+    WS_MEMSET(resp, 0, sizeof *resp);
+    if (r == WS_E_INCOMPLETE) return r;
+    if (r == WS_E_TOO_BIG) {
+        w = "response header block too large";
+        goto fail;
+    }
+    end = buf + block;
+    /* Status line: HTTP/x.y SP 3DIGIT SP reason CRLF */
+    w = "malformed status line";
+    if (block < 14 || !ws__http_version(p, &major, &minor) || p[8] != ' ') goto fail;
+    for (i = 9; i < 12; i++) {
+        if (p[i] < '0' || p[i] > '9') goto fail;
+        code = code * 10 + (unsigned)(p[i] - '0');
+    }
+    if (p[12] != ' ' && p[12] != '\r') goto fail;
+    resp->status = (int)code;
+    p += 12;
+    if (*p == ' ') p++;
+    resp->reason = p;
+    while (p < end && *p != '\r') {
+        if ((unsigned char)*p < 0x20 && *p != '\t') goto fail;
+        p++;
+    }
+    if (p + 1 >= end || p[1] != '\n') goto fail;
+    *p = '\0';
+    p += 2;
+    if (major != 1 || minor < 1) {
+        w = "response is not HTTP/1.1";
+        goto fail;
+    }
+    if (code != 101) {
+        w = "server answered with an HTTP status other than 101";
+        goto fail;
+    }
+    st = (unsigned)ws__parse_headers(p, end, resp->headers, &resp->num_headers, &w);
+    if (st) goto fail;
+    if (!ws_token_list_has(ws_header_find(resp->headers, resp->num_headers, "Upgrade"), "websocket", 1)) {
+        w = "Upgrade header does not name websocket";
+        goto fail;
+    }
+    if (!ws_token_list_has(ws_header_find(resp->headers, resp->num_headers, "Connection"), "upgrade", 1)) {
+        w = "Connection header does not contain Upgrade";
+        goto fail;
+    }
+    resp->accept = ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Accept");
+    ws_accept_key(key, WS_STRLEN(key), expect);
+    if (!resp->accept || ws__header_count(resp->headers, resp->num_headers, "Sec-WebSocket-Accept") != 1 ||
+        WS_STRLEN(resp->accept) != WS_ACCEPT_LEN || WS_MEMCMP(resp->accept, expect, WS_ACCEPT_LEN) != 0) {
+        w = "Sec-WebSocket-Accept does not match the key";
+        goto fail;
+    }
+    v = ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Protocol");
+    if (v) {
+        if (ws__header_count(resp->headers, resp->num_headers, "Sec-WebSocket-Protocol") != 1 || !*v ||
+            !protocols || !ws_token_list_has(protocols, v, 0)) {
+            w = "server chose a subprotocol that was not offered";
+            goto fail;
+        }
+        for (i = 0; v[i]; i++)
+            if (v[i] == ',' || v[i] == ' ' || v[i] == '\t') {
+                w = "server chose more than one subprotocol";
+                goto fail;
+            }
+        resp->subprotocol = v;
+    }
+    if (ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Extensions")) {
+        w = "server chose an extension that was not offered";
+        goto fail;
+    }
+    return (int)block;
+fail:
+    if (why) *why = w;
+    return WS_E_HANDSHAKE;
+}
+#endif
+
+/* A bounded string builder: appends stop at the capacity and remember it. */
+typedef struct ws__sb {
+    char *p;
+    size_t cap, len;
+    int overflow;
+} ws__sb;
+
+static void ws__sb_add(ws__sb *b, const char *s, size_t n) {
+    if (b->overflow || n >= b->cap - b->len) {
+        b->overflow = 1;
+        return;
+    }
+    WS_MEMCPY(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+static void ws__sb_str(ws__sb *b, const char *s) { ws__sb_add(b, s, WS_STRLEN(s)); }
+static void ws__sb_uint(ws__sb *b, unsigned v) {
+    char d[12];
+    size_t i = sizeof d;
+    do d[--i] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    ws__sb_add(b, d + i, sizeof d - i);
+}
+static int ws__sb_done(ws__sb *b) { return b->overflow || b->len > 0x7fffffffu ? WS_E_NOMEM : (int)b->len; }
+
+
+/* Text going into a header must not smuggle in line breaks. */
+static int ws__header_safe(const char *s) {
+    if (!s) return 1;
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n') return 0;
+    return 1;
+}
+
+/* Extra header lines: each "Name: value\r\n", so no blank line inside. */
+static int ws__extra_safe(const char *s) {
+    size_t n;
+    if (!s || !*s) return 1;
+    n = WS_STRLEN(s);
+    if (n < 2 || s[n - 2] != '\r' || s[n - 1] != '\n' || s[0] == '\r') return 0;
+    for (; *s; s++)
+        if (s[0] == '\n' && s[1] == '\r') return 0;
+    return 1;
+}
+
+#ifndef WS_NO_CLIENT
+static int ws__has_colon(const char *s) {
+    for (; *s; s++)
+        if (*s == ':') return 1;
+    return 0;
+}
+
+WS_DEF int ws_request_build(char *out, size_t cap, const ws_client_options *opt, const char *key) {
+    ws__sb b;
+    const char *path = opt->path && *opt->path ? opt->path : "/";
+    unsigned default_port = opt->secure ? 443u : 80u;
+    if (!cap || !opt->host || !*opt->host || !ws__header_safe(opt->host) || !ws__header_safe(path) ||
+        !ws__header_safe(opt->origin) || !ws__header_safe(opt->subprotocols) ||
+        !ws__extra_safe(opt->extra_headers) || opt->port > 65535u)
+        return WS_E_INVALID;
+    b.p = out, b.cap = cap, b.len = 0, b.overflow = 0;
+    out[0] = '\0';
+    ws__sb_str(&b, "GET ");
+    if (path[0] != '/') ws__sb_str(&b, "/");
+    ws__sb_str(&b, path);
+    ws__sb_str(&b, " HTTP/1.1\r\nHost: ");
+    if (opt->host[0] != '[' && ws__has_colon(opt->host)) { /* an IPv6 literal */
+        ws__sb_str(&b, "["), ws__sb_str(&b, opt->host), ws__sb_str(&b, "]");
+    } else {
+        ws__sb_str(&b, opt->host);
+    }
+    if (opt->port && opt->port != default_port) ws__sb_str(&b, ":"), ws__sb_uint(&b, opt->port);
+    ws__sb_str(&b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
+    ws__sb_str(&b, key);
+    ws__sb_str(&b, "\r\nSec-WebSocket-Version: 13\r\n");
+    if (opt->origin) ws__sb_str(&b, "Origin: "), ws__sb_str(&b, opt->origin), ws__sb_str(&b, "\r\n");
+    if (opt->subprotocols && *opt->subprotocols)
+        ws__sb_str(&b, "Sec-WebSocket-Protocol: "), ws__sb_str(&b, opt->subprotocols),
+            ws__sb_str(&b, "\r\n");
+    if (opt->extra_headers) ws__sb_str(&b, opt->extra_headers);
+    ws__sb_str(&b, "\r\n");
+    return ws__sb_done(&b);
+}
+#endif
+
+WS_DEF const char *ws_http_reason(int status) {
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+#ifndef WS_NO_SERVER
+WS_DEF int ws_response_build(char *out, size_t cap, const char *key, const char *subprotocol,
+                             const char *extra_headers) {
+    ws__sb b;
+    char accept[WS_ACCEPT_LEN + 1];
+    if (!cap || !ws__header_safe(subprotocol) || !ws__extra_safe(extra_headers)) return WS_E_INVALID;
+    b.p = out, b.cap = cap, b.len = 0, b.overflow = 0;
+    out[0] = '\0';
+    ws_accept_key(key, WS_STRLEN(key), accept);
+    ws__sb_str(&b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Accept: ");
+    ws__sb_str(&b, accept);
+    ws__sb_str(&b, "\r\n");
+    if (subprotocol && *subprotocol)
+        ws__sb_str(&b, "Sec-WebSocket-Protocol: "), ws__sb_str(&b, subprotocol), ws__sb_str(&b, "\r\n");
+    if (extra_headers) ws__sb_str(&b, extra_headers);
+    ws__sb_str(&b, "\r\n");
+    return ws__sb_done(&b);
+}
+
+WS_DEF int ws_error_response_build(char *out, size_t cap, int status, const char *extra_headers) {
+    ws__sb b;
+    if (!cap || status < 100 || status > 999 || !ws__extra_safe(extra_headers)) return WS_E_INVALID;
+    b.p = out, b.cap = cap, b.len = 0, b.overflow = 0;
+    out[0] = '\0';
+    ws__sb_str(&b, "HTTP/1.1 ");
+    ws__sb_uint(&b, (unsigned)status);
+    ws__sb_str(&b, " ");
+    ws__sb_str(&b, ws_http_reason(status));
+    ws__sb_str(&b, "\r\n");
+    if (status == 426) ws__sb_str(&b, "Sec-WebSocket-Version: 13\r\n");
+    if (status == 405) ws__sb_str(&b, "Allow: GET\r\n");
+    ws__sb_str(&b, "Connection: close\r\nContent-Length: 0\r\n");
+    if (extra_headers) ws__sb_str(&b, extra_headers);
+    ws__sb_str(&b, "\r\n");
+    return ws__sb_done(&b);
+}
+#endif
+
+/* ===========================================================================
+ * Connection engine: the sans-I/O state machine for both roles. Bytes come
+ * in through io->recv or ws_feed into the receive buffer, are parsed and
+ * unmasked in place and handed to the callbacks; bytes go out through
+ * io->send/sendv, and only what the transport does not take is queued.
+ *
+ * Receive buffer layout (offsets into c->rx):
+ *   [msg_off, msg_off + msg_len)  the whole message assembled so far
+ *   [rx_rd, rx_wr)                bytes not yet parsed
+ * A fragment's payload is moved down to the end of the message as it
+ * arrives, so a message that came in one frame is never copied.
+ * ========================================================================= */
+
+#define WS__F_CLOSE_SENT 1u
+#define WS__F_CLOSE_RCVD 2u
+#define WS__F_DROP 4u       /* close the transport once the queue is flushed */
+#define WS__F_EOF 8u        /* the transport ended */
+#define WS__F_REASON_RX 16u /* the peer's close reason lives at rx[0] */
+#define WS__F_CLOSE_CB 32u  /* on_close was delivered */
+#define WS__F_IO_DEAD 64u   /* the transport failed: nothing more to send */
+#define WS__REASON_AREA 128u
+
+#define WS__MIB ((size_t)1 << 20)
+
+static uint64_t ws__now(const ws_conn *c) { return c->io->now_ms ? c->io->now_ms(c->io_user) : 0; }
+
+static void *ws__alloc(ws_conn *c, void *p, size_t n) {
+    return c->realloc_fn ? c->realloc_fn(c->cfg->alloc_user, p, n) : NULL;
+}
+
+static size_t ws__max_header(const ws_conn *c) {
+    size_t m = c->cfg->max_header ? c->cfg->max_header : 8192;
+    if (!c->owns_rx && m > c->rx_cap) m = c->rx_cap;
+    return m;
+}
+
+/* The largest whole message: the configured one, bounded by a fixed
+ * buffer less room for a control frame between fragments. */
+static uint64_t ws__max_message(const ws_conn *c) {
+    uint64_t m = c->cfg->max_message;
+    if (c->cfg->on_fragment) return m ? m : UINT64_MAX;
+    if (!m) m = c->owns_rx || !c->rx ? 16 * WS__MIB : UINT64_MAX;
+    if (!c->owns_rx && c->rx) {
+        uint64_t fit = c->rx_cap > WS_RX_RESERVE ? c->rx_cap - WS_RX_RESERVE : 0;
+        if (m > fit) m = fit;
+    }
+    return m;
+}
+
+/* ---- closing ---- */
+
+static void ws__closed(ws_conn *c) {
+    if (c->state == WS_CLOSED && (c->flags & WS__F_CLOSE_CB)) return;
+    c->state = WS_CLOSED;
+    c->deadline = 0;
+    if (!(c->flags & WS__F_CLOSE_CB)) {
+        c->flags |= WS__F_CLOSE_CB;
+        if (!c->close_code) c->close_code = WS_CLOSE_ABNORMAL;
+        if (c->cfg->on_close) c->cfg->on_close(c, c->close_code, c->reason ? c->reason : "");
+    }
+}
+
+static void ws__error(ws_conn *c, int err, const char *why) {
+    c->reason = why;
+    if (c->cfg->on_error) c->cfg->on_error(c, err, why);
+}
+
+/* The transport failed or ended: nothing more can be exchanged. */
+static void ws__dead(ws_conn *c, int err, const char *why) {
+    c->flags |= WS__F_IO_DEAD;
+    if (err) ws__error(c, err, why);
+    else if (!c->reason) c->reason = why;
+    ws__closed(c);
+}
+
+/* ---- sending ---- */
+
+static ptrdiff_t ws__writev(ws_conn *c, const ws_iovec *iov, int n) {
+    ptrdiff_t total = 0, r;
+    int i;
+    if (c->io->sendv) return c->io->sendv(c->io_user, iov, n);
+    for (i = 0; i < n; i++) {
+        if (!iov[i].len) continue;
+        r = c->io->send(c->io_user, iov[i].base, iov[i].len);
+        if (r < 0) return total ? total : r;
+        total += r;
+        if ((size_t)r < iov[i].len) break;
+    }
+    return total;
+}
+
+/* Room for `need` more contiguous bytes at the end of the send queue,
+ * within the queue's bound. */
+static int ws__tx_reserve(ws_conn *c, size_t need) {
+    size_t bound = c->owns_tx ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB)
+                              : c->tx_cap;
+    if (need > bound || c->tx_len > bound - need) return WS_E_FULL;
+    if (c->tx_cap - c->tx_head - c->tx_len >= need) return 0;
+    if (c->tx_cap - c->tx_len >= need) {
+        WS_MEMMOVE(c->tx, c->tx + c->tx_head, c->tx_len);
+        c->tx_head = 0;
+        return 0;
+    }
+    if (c->owns_tx) {
+        size_t cap = c->tx_cap * 2 > c->tx_len + need ? c->tx_cap * 2 : c->tx_len + need;
+        unsigned char *p;
+        if (cap < 1024) cap = 1024;
+        if (cap > bound) cap = bound;
+        if (c->tx_head) WS_MEMMOVE(c->tx, c->tx + c->tx_head, c->tx_len), c->tx_head = 0;
+        p = (unsigned char *)ws__alloc(c, c->tx, cap);
+        if (!p) return WS_E_NOMEM;
+        c->tx = p, c->tx_cap = cap;
+        return 0;
+    }
+    return WS_E_FULL;
+}
+
+static void ws__tx_append(ws_conn *c, const void *p, size_t n) {
+    WS_MEMCPY(c->tx + c->tx_head + c->tx_len, p, n);
+    c->tx_len += n;
+}
+
+static void ws__tx_release_idle(ws_conn *c) {
+    if (c->owns_tx && c->tx && !c->tx_len) {
+        ws__alloc(c, c->tx, 0);
+        c->tx = NULL, c->tx_cap = 0, c->tx_head = 0;
+    }
+}
+
+WS_DEF int ws_flush(ws_conn *c) {
+    while (c->tx_len && !(c->flags & WS__F_IO_DEAD)) {
+        ptrdiff_t n = c->io->send(c->io_user, c->tx + c->tx_head, c->tx_len);
+        if (n == WS_E_AGAIN || n == 0) return WS_E_AGAIN;
+        if (n < 0) {
+            ws__dead(c, WS_E_IO, "transport send failed");
+            break;
+        }
+        c->tx_head += (size_t)n, c->tx_len -= (size_t)n;
+    }
+    if (!c->tx_len) c->tx_head = 0;
+    if ((c->flags & WS__F_IO_DEAD) || (!c->tx_len && (c->flags & WS__F_DROP))) ws__closed(c);
+    return c->state == WS_CLOSED ? WS_E_CLOSED : 0;
+}
+
+/* Puts one frame on the wire or in the queue, never half: the room for all
+ * of it is checked first. A server with an empty queue writes header and
+ * payload in one vectored call straight from the caller's buffer; a client
+ * masks into the queue (the caller's buffer stays untouched). */
+static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, size_t len) {
+    unsigned char hdr[WS_FRAME_HEADER_MAX], key[4];
+    size_t hl, done = 0;
+    int r;
+    if (c->flags & WS__F_IO_DEAD) return WS_E_CLOSED;
+    if (!c->server) {
+        if (!c->io->random || c->io->random(c->io_user, key, 4) != 0) return WS_E_RANDOM;
+        hl = ws_frame_write(hdr, fin, 0, opcode, len, key);
+    } else {
+        hl = ws_frame_write(hdr, fin, 0, opcode, len, NULL);
+    }
+    if (len > SIZE_MAX - hl) return WS_E_FULL;
+    if (c->server && !c->tx_len) {
+        /* The bound is checked before writing so the remainder surely fits. */
+        size_t bound = c->owns_tx ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB)
+                                  : c->tx_cap;
+        ws_iovec iov[2];
+        ptrdiff_t n;
+        if (hl + len > bound) return WS_E_FULL;
+        iov[0].base = hdr, iov[0].len = hl, iov[1].base = data, iov[1].len = len;
+        n = ws__writev(c, iov, len ? 2 : 1);
+        if (n < 0 && n != WS_E_AGAIN) {
+            ws__dead(c, WS_E_IO, "transport send failed");
+            return WS_E_CLOSED;
+        }
+        done = n > 0 ? (size_t)n : 0;
+        if (done == hl + len) return 0;
+    }
+    r = ws__tx_reserve(c, hl + len - done);
+    if (r < 0) {
+        if (!done) return r;
+        /* Half a frame is on the wire and the allocator failed: the stream
+         * cannot be continued. */
+        ws__dead(c, WS_E_NOMEM, "out of memory while queueing a frame");
+        return WS_E_CLOSED;
+    }
+    if (done < hl) ws__tx_append(c, hdr + done, hl - done), done = hl;
+    if (c->server) ws__tx_append(c, (const unsigned char *)data + (done - hl), len - (done - hl));
+    else {
+        ws_mask_copy(c->tx + c->tx_head + c->tx_len, data, len, key, 0);
+        c->tx_len += len;
+    }
+    r = ws_flush(c);
+    return r == WS_E_CLOSED ? r : 0;
+}
+
+WS_DEF int ws_send_frame(ws_conn *c, int opcode, const void *data, size_t len, int fin) {
+    int r;
+    if (!data && len) return WS_E_INVALID;
+    if (c->state != WS_OPEN) return WS_E_STATE;
+    if (opcode == WS_OP_PING || opcode == WS_OP_PONG) {
+        if (len > 125 || !fin) return WS_E_INVALID;
+        return ws__send_frame(c, opcode, 1, data, len);
+    }
+    if (opcode == WS_OP_CONTINUATION ? !c->send_op
+                                     : (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY) || c->send_op)
+        return opcode == WS_OP_CLOSE ? WS_E_INVALID : WS_E_STATE;
+    if ((opcode == WS_OP_TEXT || c->send_op == WS_OP_TEXT)) {
+        ws_utf8_state st = opcode == WS_OP_TEXT ? WS_UTF8_ACCEPT : c->send_utf8;
+        if (ws_utf8_feed(&st, data, len, NULL) < 0 || (fin && st != WS_UTF8_ACCEPT)) return WS_E_UTF8;
+        r = ws__send_frame(c, opcode, fin, data, len);
+        if (r == 0) c->send_utf8 = st;
+    } else {
+        r = ws__send_frame(c, opcode, fin, data, len);
+    }
+    if (r == 0) c->send_op = fin ? 0 : (unsigned char)(c->send_op ? c->send_op : opcode);
+    return r;
+}
+
+WS_DEF int ws_send(ws_conn *c, int opcode, const void *data, size_t len) {
+    if (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY) return WS_E_INVALID;
+    return ws_send_frame(c, opcode, data, len, 1);
+}
+
+WS_DEF int ws_send_text(ws_conn *c, const char *text) {
+    return ws_send_frame(c, WS_OP_TEXT, text, text ? WS_STRLEN(text) : 0, 1);
+}
+
+WS_DEF int ws_send_binary(ws_conn *c, const void *data, size_t len) {
+    return ws_send_frame(c, WS_OP_BINARY, data, len, 1);
+}
+
+WS_DEF int ws_ping(ws_conn *c, const void *data, size_t len) {
+    return ws_send_frame(c, WS_OP_PING, data, len, 1);
+}
+
+static int ws__send_close(ws_conn *c, unsigned code, const char *reason, size_t rlen) {
+    unsigned char payload[125];
+    int r;
+    size_t n = 0;
+    if (code) {
+        payload[0] = (unsigned char)(code >> 8), payload[1] = (unsigned char)code;
+        WS_MEMCPY(payload + 2, reason, rlen);
+        n = 2 + rlen;
+    }
+    r = ws__send_frame(c, WS_OP_CLOSE, 1, payload, n);
+    if (r == 0) {
+        c->flags |= WS__F_CLOSE_SENT;
+        if (c->state == WS_OPEN) c->state = WS_CLOSING;
+    }
+    return r;
+}
+
+WS_DEF int ws_close(ws_conn *c, int code, const char *reason) {
+    size_t rlen = reason ? WS_STRLEN(reason) : 0;
+    int r;
+    if (c->state == WS_CONNECTING) {
+        c->close_code = WS_CLOSE_ABNORMAL;
+        c->reason = "closed before the handshake completed";
+        c->flags |= WS__F_DROP;
+        ws__closed(c);
+        return 0;
+    }
+    if (c->state != WS_OPEN) return WS_E_STATE;
+    if ((code && !ws_close_code_valid((unsigned)code)) || (!code && rlen) || rlen > 123 ||
+        ws_utf8_validate(reason, rlen, NULL) < 0)
+        return WS_E_INVALID;
+    r = ws__send_close(c, (unsigned)code, reason, rlen);
+    if (r == 0) {
+        uint64_t t = c->cfg->close_timeout_ms ? c->cfg->close_timeout_ms : 5000;
+        if (!(c->flags & WS__F_CLOSE_RCVD)) c->close_code = (unsigned short)(code ? code : WS_CLOSE_NO_STATUS);
+        if (c->io->now_ms) c->deadline = ws__now(c) + t;
+    }
+    return r;
+}
+
+/* _Fail the WebSocket Connection_ (RFC 6455 section 7.1.7): report, send a
+ * close frame with the code if one can still go out, drop the transport once
+ * it is flushed, and ignore whatever else the peer sends. */
+static void ws__fail(ws_conn *c, int err, unsigned code, const char *why) {
+    ws__error(c, err, why);
+    c->close_code = (unsigned short)code;
+    if (c->state == WS_OPEN || (c->state == WS_CLOSING && !(c->flags & WS__F_CLOSE_SENT))) {
+        size_t rlen = WS_STRLEN(why);
+        (void)ws__send_close(c, code, why, rlen > 123 ? 123 : rlen);
+    }
+    if (c->state != WS_CLOSED) c->state = WS_CLOSING;
+    c->reason = why;
+    c->flags |= WS__F_DROP;
+    c->rx_rd = c->rx_wr;
+}
+
+/* ---- receiving ---- */
+
+static void ws__on_close_frame(ws_conn *c, const unsigned char *p, size_t len) {
+    unsigned code = len >= 2 ? (unsigned)p[0] << 8 | p[1] : (unsigned)WS_CLOSE_NO_STATUS;
+    if (len == 1) {
+        ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "close frame with a 1-byte payload");
+        return;
+    }
+    if (len >= 2 && !ws_close_code_valid(code)) {
+        ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "invalid close code");
+        return;
+    }
+    if (len > 2 && ws_utf8_validate(p + 2, len - 2, NULL) < 0) {
+        ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, "close reason is not valid UTF-8");
+        return;
+    }
+    /* Keep the reason at the front of the buffer for on_close: nothing else
+     * is parsed once the close arrived. */
+    c->flags |= WS__F_CLOSE_RCVD | WS__F_REASON_RX;
+    if (len > 2) WS_MEMMOVE(c->rx, p + 2, len - 2);
+    c->rx[len > 2 ? len - 2 : 0] = '\0';
+    c->reason = (const char *)c->rx;
+    c->rx_rd = c->rx_wr = WS__REASON_AREA;
+    c->msg_off = c->msg_len = 0;
+    c->close_code = (unsigned short)code;
+    if (!(c->flags & WS__F_CLOSE_SENT)) (void)ws__send_close(c, code == WS_CLOSE_NO_STATUS ? 0 : code, "", 0);
+    c->state = WS_CLOSING;
+    if (c->server) {
+        c->flags |= WS__F_DROP;
+    } else if (c->io->now_ms) {
+        /* The server closes the TCP connection first (section 7.1.1). */
+        c->deadline = ws__now(c) + (c->cfg->close_timeout_ms ? c->cfg->close_timeout_ms : 5000);
+    }
+}
+
+static void ws__on_control(ws_conn *c, int opcode, const unsigned char *p, size_t len) {
+    if (opcode == WS_OP_CLOSE) {
+        ws__on_close_frame(c, p, len);
+    } else if (opcode == WS_OP_PING) {
+        if (c->cfg->on_ping) c->cfg->on_ping(c, p, len);
+        if (!c->cfg->no_auto_pong && c->state == WS_OPEN) (void)ws__send_frame(c, WS_OP_PONG, 1, p, len);
+    } else {
+        c->pong_due = 0;
+        if (c->cfg->ping_interval_ms) c->next_ping = ws__now(c) + c->cfg->ping_interval_ms;
+        if (c->cfg->on_pong) c->cfg->on_pong(c, p, len);
+    }
+}
+
+/* A new frame header at rx_rd. Returns 1 to go on, 0 for more bytes. */
+static int ws__on_header(ws_conn *c) {
+    ws_frame_header h;
+    const char *why = NULL;
+    size_t avail = c->rx_wr - c->rx_rd;
+    uint64_t limit, frame_limit;
+    int n = ws_frame_parse(c->rx + c->rx_rd, avail, &h);
+    if (n == WS_E_INCOMPLETE) return 0;
+    if (n < 0) return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "frame length with the top bit set"), 0;
+    if (ws_frame_check(&h, c->server, &why) < 0) return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, why), 0;
+    if (h.opcode >= 8) {
+        unsigned char *p = c->rx + c->rx_rd + n;
+        if (avail - (size_t)n < h.payload_len) return 0; /* a control frame is handled whole */
+        if (h.masked) ws_mask(p, (size_t)h.payload_len, h.mask_key, 0);
+        c->rx_rd += (size_t)n + (size_t)h.payload_len;
+        ws__on_control(c, h.opcode, p, (size_t)h.payload_len);
+        return 1;
+    }
+    if (h.opcode == WS_OP_CONTINUATION && !c->msg_op)
+        return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "continuation frame without a message to continue"), 0;
+    if (h.opcode != WS_OP_CONTINUATION && c->msg_op)
+        return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "new message inside a fragmented message"), 0;
+    limit = ws__max_message(c);
+    frame_limit = c->cfg->max_frame ? c->cfg->max_frame : limit;
+    if (h.payload_len > frame_limit)
+        return ws__fail(c, WS_E_TOO_BIG, WS_CLOSE_TOO_BIG, "frame exceeds the size limit"), 0;
+    if (h.opcode != WS_OP_CONTINUATION) {
+        c->msg_op = h.opcode;
+        c->msg_first = 1;
+        c->utf8 = WS_UTF8_ACCEPT;
+        c->msg_len = 0;
+        c->msg_off = c->rx_rd + (size_t)n;
+    }
+    if (h.payload_len > limit - c->msg_len)
+        return ws__fail(c, WS_E_TOO_BIG, WS_CLOSE_TOO_BIG, "message exceeds the size limit"), 0;
+    c->rx_rd += (size_t)n;
+    c->in_frame = 1;
+    c->frame_left = h.payload_len;
+    c->frame_fin = h.fin;
+    c->frame_key_off = 0;
+    WS_MEMCPY(c->frame_key, h.mask_key, 4);
+    return 1;
+}
+
+/* Payload bytes of the current data frame. Returns 1 to go on, 0 for more. */
+static int ws__on_payload(ws_conn *c) {
+    size_t avail = c->rx_wr - c->rx_rd, take = avail;
+    unsigned char *p = c->rx + c->rx_rd;
+    int last, op = c->msg_op;
+    if (take > c->frame_left) take = (size_t)c->frame_left;
+    if (!take && c->frame_left) return 0;
+    if (c->server) c->frame_key_off = (unsigned char)ws_mask(p, take, c->frame_key, c->frame_key_off);
+    if (op == WS_OP_TEXT) {
+        /* Fail fast: an impossible byte ends the connection at once, even
+         * when the rest of the frame has not arrived. */
+        if (ws_utf8_feed(&c->utf8, p, take, NULL) < 0)
+            return ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, "invalid UTF-8 in a text message"), 0;
+    }
+    c->frame_left -= take;
+    c->rx_rd += take;
+    last = c->frame_left == 0 && c->frame_fin;
+    if (last && op == WS_OP_TEXT && c->utf8 != WS_UTF8_ACCEPT)
+        return ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, "text message ends inside a UTF-8 sequence"), 0;
+    if (c->frame_left == 0) c->in_frame = 0;
+    if (last) c->msg_op = 0;
+    if (c->cfg->on_fragment) {
+        c->msg_len += take; /* counts toward max_message only */
+        if (take || last || c->msg_first) {
+            int flags = (c->msg_first ? WS_FIRST : 0) | (last ? WS_LAST : 0);
+            if (!take && !last) return 1; /* nothing to say yet */
+            c->msg_first = 0;
+            c->cfg->on_fragment(c, op, p, take, flags);
+        }
+        if (last) c->msg_len = 0;
+    } else {
+        unsigned char *end = c->rx + c->msg_off + c->msg_len;
+        if (take && end != p) WS_MEMMOVE(end, p, take);
+        c->msg_len += take;
+        if (last) {
+            size_t n = c->msg_len;
+            c->msg_len = 0;
+            if (c->cfg->on_message) c->cfg->on_message(c, op, c->rx + c->msg_off, n);
+        }
+    }
+    return 1;
+}
+
+static void ws__on_open(ws_conn *c, const char *subprotocol) {
+    uint64_t now = ws__now(c);
+    c->state = WS_OPEN;
+    c->deadline = 0;
+    if (c->cfg->ping_interval_ms && c->io->now_ms) c->next_ping = now + c->cfg->ping_interval_ms;
+    if (c->cfg->on_open) c->cfg->on_open(c, subprotocol ? subprotocol : "");
+}
+
+#ifndef WS_NO_SERVER
+/* Queues an HTTP response built by `build` into the send queue. */
+static int ws__queue_http(ws_conn *c, int status, const char *key, const char *sub, const char *extra) {
+    size_t need = 256 + (sub ? WS_STRLEN(sub) : 0) + (extra ? WS_STRLEN(extra) : 0);
+    int n;
+    if (ws__tx_reserve(c, need) < 0) return WS_E_NOMEM;
+    n = status == 101 ? ws_response_build((char *)c->tx + c->tx_head + c->tx_len, need, key, sub, extra)
+                      : ws_error_response_build((char *)c->tx + c->tx_head + c->tx_len, need, status, extra);
+    if (n < 0) return n;
+    c->tx_len += (size_t)n;
+    return 0;
+}
+
+static int ws__server_handshake(ws_conn *c) {
+    ws_request req;
+    ws_accept acc;
+    int status = 0, n, r;
+    const char *why = "";
+    n = ws_request_parse((char *)c->rx + c->rx_rd, c->rx_wr - c->rx_rd, ws__max_header(c), &req, &status, &why);
+    if (n == WS_E_INCOMPLETE) return 0;
+    acc.subprotocol = NULL, acc.extra_headers = NULL;
+    if (n >= 0 && c->cfg->on_request) {
+        r = c->cfg->on_request(c, &req, &acc);
+        if (r) status = r < 100 || r > 999 ? 500 : r, why = "request rejected by the server";
+        else if (acc.subprotocol && !ws_request_offers(&req, acc.subprotocol))
+            status = 500, why = "server chose a subprotocol that was not offered";
+    }
+    if (status != 101) {
+        (void)ws__queue_http(c, status, NULL, NULL, status >= 500 ? NULL : acc.extra_headers);
+        c->http_status = (unsigned short)status;
+        ws__error(c, WS_E_HANDSHAKE, why);
+        c->flags |= WS__F_DROP;
+        c->rx_rd = c->rx_wr;
+        (void)ws_flush(c);
+        return 0;
+    }
+    if (ws__queue_http(c, 101, req.key, acc.subprotocol, acc.extra_headers) < 0) {
+        (void)ws__queue_http(c, 500, NULL, NULL, NULL);
+        ws__error(c, WS_E_NOMEM, "response does not fit the send buffer");
+        c->flags |= WS__F_DROP;
+        c->rx_rd = c->rx_wr;
+        return 0;
+    }
+    c->http_status = 101;
+    c->rx_rd += (size_t)n;
+    ws__on_open(c, acc.subprotocol);
+    (void)ws_flush(c);
+    return 1;
+}
+#endif
+
+#ifndef WS_NO_CLIENT
+static int ws__client_handshake(ws_conn *c) {
+    ws_response resp;
+    char key[WS_KEY_LEN + 1];
+    const char *why = "";
+    int n;
+    ws_base64_encode(c->key, 16, key, sizeof key);
+    n = ws_response_parse((char *)c->rx + c->rx_rd, c->rx_wr - c->rx_rd, ws__max_header(c), key, c->protocols,
+                          &resp, &why);
+    if (n == WS_E_INCOMPLETE) return 0;
+    c->http_status = (unsigned short)(resp.status > 0 && resp.status < 1000 ? resp.status : 0);
+    if (n < 0) {
+        ws__error(c, WS_E_HANDSHAKE, why);
+        c->rx_rd = c->rx_wr;
+        ws__dead(c, 0, why);
+        return 0;
+    }
+    c->rx_rd += (size_t)n;
+    c->protocols = NULL;
+    ws__on_open(c, resp.subprotocol);
+    return 1;
+}
+#endif
+
+/* Parses and delivers everything complete in the receive buffer. */
+static void ws__process(ws_conn *c) {
+    for (;;) {
+        if (c->state == WS_CLOSED || (c->flags & (WS__F_DROP | WS__F_CLOSE_RCVD))) break;
+        if (c->state == WS_CONNECTING) {
+            int r = 0;
+#ifndef WS_NO_SERVER
+            if (c->server) r = ws__server_handshake(c);
+#endif
+#ifndef WS_NO_CLIENT
+            if (!c->server) r = ws__client_handshake(c);
+#endif
+            if (!r) break;
+            continue;
+        }
+        if (!(c->in_frame ? ws__on_payload(c) : ws__on_header(c))) break;
+    }
+    if (c->rx_rd == c->rx_wr && !(c->flags & WS__F_REASON_RX)) {
+        /* Everything parsed: the next read starts at the front again,
+         * unless a message in progress still sits in the buffer. */
+        size_t keep = c->msg_len ? c->msg_off + c->msg_len : 0;
+        if (!c->msg_len) c->msg_off = 0;
+        c->rx_rd = c->rx_wr = keep;
+        c->hs_scanned = 0;
+    }
+}
+
+/* Makes room to read into and returns how much there is (0: none). */
+static size_t ws__rx_room(ws_conn *c) {
+    size_t live, gap, limit, cap;
+    unsigned char *p;
+    if (!c->rx) {
+        if (!c->owns_rx) return 0;
+        cap = c->cfg->rx_chunk ? c->cfg->rx_chunk : 16384;
+        if (cap < 256) cap = 256;
+        p = (unsigned char *)ws__alloc(c, NULL, cap);
+        if (!p) return 0;
+        c->rx = p, c->rx_cap = cap, c->rx_rd = c->rx_wr = c->msg_off = c->msg_len = 0;
+    }
+    if (c->rx_cap - c->rx_wr >= c->rx_cap / 4 && c->rx_wr < c->rx_cap) return c->rx_cap - c->rx_wr;
+    if (c->flags & WS__F_REASON_RX) {
+        c->rx_rd = c->rx_wr = WS__REASON_AREA;
+        return c->rx_cap - c->rx_wr;
+    }
+    /* Compact: the message so far to the front, unparsed bytes after it. */
+    live = c->msg_len;
+    if (c->msg_off && live) WS_MEMMOVE(c->rx, c->rx + c->msg_off, live);
+    c->msg_off = 0;
+    gap = c->rx_rd - live;
+    if (gap) {
+        WS_MEMMOVE(c->rx + live, c->rx + c->rx_rd, c->rx_wr - c->rx_rd);
+        c->rx_rd -= gap, c->rx_wr -= gap;
+        c->hs_scanned = 0;
+    }
+    if (c->rx_wr < c->rx_cap || !c->owns_rx) return c->rx_cap - c->rx_wr;
+    /* Grow, up to what the largest message or header block needs. */
+    limit = ws__max_header(c) + 1;
+    if (c->state != WS_CONNECTING) {
+        uint64_t m = ws__max_message(c);
+        if (c->cfg->on_fragment) m = 0;
+        limit = m > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)m + WS_RX_RESERVE + WS_FRAME_HEADER_MAX;
+        if (limit < 1024) limit = 1024;
+    }
+    if (c->rx_cap >= limit) return 0;
+    cap = c->rx_cap * 2 < limit ? c->rx_cap * 2 : limit;
+    p = (unsigned char *)ws__alloc(c, c->rx, cap);
+    if (!p) return 0;
+    c->rx = p, c->rx_cap = cap;
+    return c->rx_cap - c->rx_wr;
+}
+
+static void ws__rx_release_idle(ws_conn *c) {
+    if (c->owns_rx && c->rx && c->rx_rd == c->rx_wr && !c->msg_len && c->state != WS_CLOSED &&
+        !(c->flags & WS__F_REASON_RX)) {
+        ws__alloc(c, c->rx, 0);
+        c->rx = NULL, c->rx_cap = c->rx_rd = c->rx_wr = c->msg_off = 0;
+    }
+}
+
+/* Nothing fits the receive buffer any more: the handshake or a message is
+ * larger than the limits allow. */
+static void ws__rx_full(ws_conn *c) {
+    if (c->state == WS_CONNECTING) {
+#ifndef WS_NO_SERVER
+        if (c->server) {
+            (void)ws__queue_http(c, 431, NULL, NULL, NULL);
+            ws__error(c, WS_E_HANDSHAKE, "request header block too large");
+            c->flags |= WS__F_DROP;
+            c->rx_rd = c->rx_wr = 0;
+            return;
+        }
+#endif
+        ws__error(c, WS_E_HANDSHAKE, "response header block too large");
+        ws__dead(c, 0, "response header block too large");
+        return;
+    }
+    ws__fail(c, WS_E_NOMEM, WS_CLOSE_TOO_BIG, "message does not fit the receive buffer");
+}
+
+static void ws__timers(ws_conn *c) {
+    uint64_t now;
+    if (!c->io->now_ms || c->state == WS_CLOSED) return;
+    now = ws__now(c);
+    if (c->deadline && now >= c->deadline) {
+        if (c->state == WS_CONNECTING) {
+            ws__error(c, WS_E_TIMEOUT, "opening handshake timed out");
+            ws__dead(c, 0, "opening handshake timed out");
+        } else {
+            if (!c->reason) c->reason = "closing handshake timed out";
+            ws__closed(c);
+        }
+        return;
+    }
+    if (c->state == WS_OPEN && c->cfg->ping_interval_ms && c->next_ping && now >= c->next_ping) {
+        if (c->pong_due) {
+            ws__error(c, WS_E_TIMEOUT, "keepalive: no pong in time");
+            c->close_code = WS_CLOSE_ABNORMAL;
+            ws__dead(c, 0, "keepalive: no pong in time");
+            return;
+        }
+        c->pong_due = 1;
+        c->next_ping = now + (c->cfg->pong_timeout_ms ? c->cfg->pong_timeout_ms : c->cfg->ping_interval_ms);
+        (void)ws__send_frame(c, WS_OP_PING, 1, NULL, 0);
+    }
+}
+
+static int ws__after_input(ws_conn *c) {
+    if (c->state != WS_CLOSED) {
+        if (c->tx_len) (void)ws_flush(c);
+        else if (c->flags & WS__F_DROP) ws__closed(c);
+    }
+    if (c->state != WS_CLOSED && (c->flags & WS__F_EOF)) {
+        if (!(c->flags & WS__F_CLOSE_RCVD)) c->close_code = WS_CLOSE_ABNORMAL;
+        ws__dead(c, 0, (c->flags & WS__F_CLOSE_RCVD) ? "" : "connection closed without a close frame");
+    }
+    if (c->state != WS_CLOSED) ws__rx_release_idle(c), ws__tx_release_idle(c);
+    return c->state == WS_CLOSED ? WS_E_CLOSED : 0;
+}
+
+WS_DEF int ws_pump(ws_conn *c) {
+    if (c->state == WS_CLOSED) return WS_E_CLOSED;
+    if (c->tx_len && ws_flush(c) == WS_E_CLOSED) return WS_E_CLOSED;
+    ws__timers(c);
+    while (c->state != WS_CLOSED && !(c->flags & (WS__F_EOF | WS__F_DROP))) {
+        size_t room = ws__rx_room(c);
+        ptrdiff_t n;
+        if (!room) {
+            if (c->owns_rx && !c->rx) { /* allocation failed */
+                ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, "out of memory for the receive buffer");
+                break;
+            }
+            ws__rx_full(c);
+            break;
+        }
+        n = c->io->recv(c->io_user, c->rx + c->rx_wr, room);
+        if (n == WS_E_AGAIN) break;
+        if (n == 0) {
+            c->flags |= WS__F_EOF;
+            break;
+        }
+        if (n < 0) {
+            ws__dead(c, WS_E_IO, "transport receive failed");
+            break;
+        }
+        if ((size_t)n > room) n = (ptrdiff_t)room;
+        c->rx_wr += (size_t)n;
+        if (!(c->flags & WS__F_CLOSE_RCVD)) ws__process(c);
+        else c->rx_rd = c->rx_wr = WS__REASON_AREA;
+        /* A short read means the transport is drained: skip the call that
+         * would only say so. */
+        if ((size_t)n < room) break;
+    }
+    return ws__after_input(c);
+}
+
+WS_DEF int ws_feed(ws_conn *c, const void *data, size_t len) {
+    const unsigned char *p = (const unsigned char *)data;
+    while (len && c->state != WS_CLOSED && !(c->flags & WS__F_DROP)) {
+        size_t room, n;
+        if (c->flags & WS__F_CLOSE_RCVD) break; /* nothing after a close counts */
+        room = ws__rx_room(c);
+        if (!room) {
+            if (c->owns_rx && !c->rx) ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, "out of memory for the receive buffer");
+            else ws__rx_full(c);
+            break;
+        }
+        n = len < room ? len : room;
+        WS_MEMCPY(c->rx + c->rx_wr, p, n);
+        c->rx_wr += n, p += n, len -= n;
+        ws__process(c);
+    }
+    return ws__after_input(c);
+}
+
+WS_DEF long ws_next_timeout(const ws_conn *c) {
+    uint64_t now, t = 0;
+    if (!c->io->now_ms || c->state == WS_CLOSED) return -1;
+    if (c->deadline) t = c->deadline;
+    if (c->state == WS_OPEN && c->cfg->ping_interval_ms && c->next_ping && (!t || c->next_ping < t))
+        t = c->next_ping;
+    if (!t) return -1;
+    now = ws__now(c);
+    return t <= now ? 0 : (t - now > 0x7fffffffu ? 0x7fffffffL : (long)(t - now));
+}
+
+WS_DEF int ws_wants_write(const ws_conn *c) { return c->tx_len != 0; }
+WS_DEF ws_ready_state ws_state(const ws_conn *c) { return (ws_ready_state)c->state; }
+WS_DEF size_t ws_buffered_amount(const ws_conn *c) { return c->tx_len; }
+WS_DEF const char *ws_reason(const ws_conn *c) { return c->reason ? c->reason : ""; }
+WS_DEF int ws_http_status(const ws_conn *c) { return c->http_status; }
+
+WS_DEF void ws_conn_init(ws_conn *c, const ws_config *cfg, const ws_io *io, void *io_user) {
+    WS_MEMSET(c, 0, sizeof *c);
+    c->cfg = cfg, c->io = io, c->io_user = io_user;
+    c->realloc_fn = cfg->realloc_fn;
+    c->owns_rx = c->owns_tx = 1;
+    c->state = WS_CONNECTING;
+}
+
+WS_DEF void ws_conn_set_buffers(ws_conn *c, void *rx, size_t rx_cap, void *tx, size_t tx_cap) {
+    if (rx) c->rx = (unsigned char *)rx, c->rx_cap = rx_cap, c->owns_rx = 0;
+    if (tx) c->tx = (unsigned char *)tx, c->tx_cap = tx_cap, c->owns_tx = 0;
+}
+
+WS_DEF void ws_conn_release(ws_conn *c) {
+    if (c->owns_rx && c->rx) ws__alloc(c, c->rx, 0);
+    if (c->owns_tx && c->tx) ws__alloc(c, c->tx, 0);
+    if (c->owns_rx) c->rx = NULL, c->rx_cap = 0;
+    if (c->owns_tx) c->tx = NULL, c->tx_cap = 0;
+    c->rx_rd = c->rx_wr = c->msg_off = c->msg_len = c->tx_head = c->tx_len = 0;
+    if (c->flags & WS__F_REASON_RX) c->reason = "", c->flags &= (unsigned char)~WS__F_REASON_RX;
+}
+
+static void ws__start(ws_conn *c, int server) {
+    c->server = (unsigned char)(server != 0);
+    c->state = WS_CONNECTING;
+    if (c->io->now_ms)
+        c->deadline = ws__now(c) + (c->cfg->handshake_timeout_ms ? c->cfg->handshake_timeout_ms : 10000);
+}
+
+#ifndef WS_NO_CLIENT
+WS_DEF int ws_client_start(ws_conn *c, const ws_client_options *opt) {
+    char key[WS_KEY_LEN + 1];
+    size_t need;
+    int n, r;
+    if (!opt || !opt->host) return WS_E_INVALID;
+    if (!c->io->random || c->io->random(c->io_user, c->key, 16) != 0) return WS_E_RANDOM;
+    ws_base64_encode(c->key, 16, key, sizeof key);
+    need = 256 + WS_STRLEN(opt->host) + (opt->path ? WS_STRLEN(opt->path) : 0) +
+           (opt->origin ? WS_STRLEN(opt->origin) : 0) + (opt->subprotocols ? WS_STRLEN(opt->subprotocols) : 0) +
+           (opt->extra_headers ? WS_STRLEN(opt->extra_headers) : 0);
+    r = ws__tx_reserve(c, need);
+    if (r < 0) return r == WS_E_FULL ? WS_E_NOMEM : r;
+    n = ws_request_build((char *)c->tx + c->tx_head + c->tx_len, need, opt, key);
+    if (n < 0) return n;
+    c->tx_len += (size_t)n;
+    c->protocols = opt->subprotocols;
+    ws__start(c, 0);
+    return 0;
+}
+#endif
+
+#ifndef WS_NO_SERVER
+WS_DEF int ws_server_start(ws_conn *c) {
+    ws__start(c, 1);
+    return 0;
+}
+#endif
+
+WS_DEF int ws_start_open(ws_conn *c, int server) {
+    ws__start(c, server);
+    ws__on_open(c, "");
+    return 0;
+}
+
+/* ===========================================================================
+ * Adapter: POSIX sockets. URL parsing, connect/listen/accept helpers and a
+ * ws_io over a non-blocking socket (the fd travels in io_user).
+ * ========================================================================= */
+#ifdef WS_HAVE_SOCKETS
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+#include <sys/random.h>
+#define WS__HAVE_GETRANDOM 1
+#endif
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* BSDs: SO_NOSIGPIPE is set on the socket instead */
+#endif
+
+static int ws__fd(void *user) { return (int)(intptr_t)user; }
+
+static ptrdiff_t ws__posix_recv(void *user, void *buf, size_t cap) {
+    for (;;) {
+        ssize_t n = read(ws__fd(user), buf, cap);
+        if (n >= 0) return (ptrdiff_t)n;
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? WS_E_AGAIN : WS_E_IO;
+    }
+}
+
+static ptrdiff_t ws__posix_send(void *user, const void *buf, size_t len) {
+    for (;;) {
+        ssize_t n = send(ws__fd(user), buf, len, MSG_NOSIGNAL);
+        if (n >= 0) return (ptrdiff_t)n;
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? WS_E_AGAIN : WS_E_IO;
+    }
+}
+
+static ptrdiff_t ws__posix_sendv(void *user, const ws_iovec *iov, int count) {
+    struct iovec v[16];
+    struct msghdr m;
+    int i;
+    if (count > 16) count = 16;
+    for (i = 0; i < count; i++) v[i].iov_base = (void *)(uintptr_t)iov[i].base, v[i].iov_len = iov[i].len;
+    WS_MEMSET(&m, 0, sizeof m);
+    m.msg_iov = v;
+    m.msg_iovlen = (size_t)count;
+    for (;;) {
+        ssize_t n = sendmsg(ws__fd(user), &m, MSG_NOSIGNAL);
+        if (n >= 0) return (ptrdiff_t)n;
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? WS_E_AGAIN : WS_E_IO;
+    }
+}
+
+static int ws__posix_random(void *user, void *buf, size_t len) {
+    unsigned char *p = (unsigned char *)buf;
+    (void)user;
+#ifdef WS__HAVE_GETRANDOM
+    while (len) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        p += n, len -= (size_t)n;
+    }
+    if (!len) return 0;
+#endif
+    {
+        int fd = open("/dev/urandom", O_RDONLY);
+        if (fd < 0) return WS_E_RANDOM;
+        while (len) {
+            ssize_t n = read(fd, p, len);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            p += n, len -= (size_t)n;
+        }
+        close(fd);
+    }
+    return len ? WS_E_RANDOM : 0;
+}
+
+static uint64_t ws__posix_now(void *user) {
+    struct timespec ts;
+    (void)user;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+WS_DEF const ws_io *ws_posix_io(void) {
+    static const ws_io io = {ws__posix_recv, ws__posix_send, ws__posix_sendv, ws__posix_random, ws__posix_now};
+    return &io;
+}
+
+WS_DEF int ws_conn_fd(const ws_conn *c) {
+    return c->io == ws_posix_io() ? (int)(intptr_t)c->io_user : -1;
+}
+
+WS_DEF void *ws_libc_realloc(void *user, void *ptr, size_t size) {
+    (void)user;
+    if (!size) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, size);
+}
+
+WS_DEF int ws_url_parse(const char *url, ws_url *out) {
+    const char *p = url, *h;
+    unsigned long port = 0;
+    WS_MEMSET(out, 0, sizeof *out);
+    if (!url) return WS_E_URL;
+    if ((p[0] | 32) == 'w' && (p[1] | 32) == 's' && p[2] == ':') p += 3, out->secure = 0;
+    else if ((p[0] | 32) == 'w' && (p[1] | 32) == 's' && (p[2] | 32) == 's' && p[3] == ':') p += 4, out->secure = 1;
+    else return WS_E_URL;
+    if (p[0] != '/' || p[1] != '/') return WS_E_URL;
+    p += 2;
+    if (*p == '[') {
+        h = ++p;
+        while (*p && *p != ']') p++;
+        if (*p != ']' || p == h) return WS_E_URL;
+        out->host = h, out->host_len = (size_t)(p - h);
+        p++;
+    } else {
+        h = p;
+        while (*p && *p != ':' && *p != '/' && *p != '?' && *p != '#') p++;
+        if (p == h) return WS_E_URL;
+        out->host = h, out->host_len = (size_t)(p - h);
+    }
+    for (h = out->host; h < out->host + out->host_len; h++)
+        if ((unsigned char)*h <= 0x20 || *h == '@' || *h == 0x7f) return WS_E_URL;
+    if (*p == ':') {
+        p++;
+        if (*p < '0' || *p > '9') return WS_E_URL;
+        while (*p >= '0' && *p <= '9') {
+            port = port * 10 + (unsigned long)(*p++ - '0');
+            if (port > 65535) return WS_E_URL;
+        }
+        if (!port) return WS_E_URL;
+    }
+    out->port = port ? (unsigned)port : out->secure ? 443u : 80u;
+    if (*p && *p != '/' && *p != '?') return WS_E_URL; /* fragments are not allowed */
+    out->path = *p ? p : "/";
+    out->path_len = *p ? WS_STRLEN(p) : 1;
+    for (h = out->path; *h; h++)
+        if ((unsigned char)*h <= 0x20 || *h == '#' || *h == 0x7f) return WS_E_URL;
+    return 0;
+}
+
+static int ws__socket_setup(int fd) {
+    int one = 1, fl = fcntl(fd, F_GETFL, 0);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef SO_NOSIGPIPE
+    (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return 0;
+}
+
+static int ws__resolve(const char *host, unsigned port, int passive, struct addrinfo **res) {
+    struct addrinfo hints;
+    char service[8];
+    int i = 7;
+    WS_MEMSET(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    service[i] = '\0';
+    do service[--i] = (char)('0' + port % 10), port /= 10;
+    while (port && i > 0);
+    return getaddrinfo(host, service + i, &hints, res) == 0 ? 0 : WS_E_RESOLVE;
+}
+
+WS_DEF int ws_tcp_connect(const char *host, unsigned port) {
+    struct addrinfo *res, *ai;
+    int fd = WS_E_CONNECT;
+    if (ws__resolve(host, port, 0, &res) < 0) return WS_E_RESOLVE;
+    for (ai = res; ai; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (s < 0) continue;
+        if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0 && ws__socket_setup(s) == 0) {
+            fd = s;
+            break;
+        }
+        close(s);
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+WS_DEF int ws_tcp_listen(const char *host, unsigned port, int backlog) {
+    struct addrinfo *res, *ai;
+    int fd = WS_E_CONNECT;
+    if (ws__resolve(host, port, 1, &res) < 0) return WS_E_RESOLVE;
+    for (ai = res; ai; ai = ai->ai_next) {
+        int one = 1, s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (s < 0) continue;
+        (void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(s, ai->ai_addr, ai->ai_addrlen) == 0 && listen(s, backlog > 0 ? backlog : 128) == 0 &&
+            ws__socket_setup(s) == 0) {
+            fd = s;
+            break;
+        }
+        close(s);
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+WS_DEF int ws_tcp_accept(int listen_fd) {
+    for (;;) {
+        int fd = accept(listen_fd, NULL, NULL);
+        if (fd >= 0) {
+            if (ws__socket_setup(fd) == 0) return fd;
+            close(fd);
+            return WS_E_IO;
+        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? WS_E_AGAIN : WS_E_IO;
+    }
+}
+
+#ifndef WS_NO_CLIENT
+WS_DEF int ws_connect_url(ws_conn *c, const ws_config *cfg, const char *url, const ws_client_options *opt) {
+    ws_url u;
+    ws_client_options o;
+    char host[256], *path;
+    int fd, r;
+    if (ws_url_parse(url, &u) < 0) return WS_E_URL;
+    if (u.secure) return WS_E_NO_TLS;
+    if (u.host_len >= sizeof host) return WS_E_URL;
+    WS_MEMCPY(host, u.host, u.host_len);
+    host[u.host_len] = '\0';
+    fd = ws_tcp_connect(host, u.port);
+    if (fd < 0) return fd;
+    ws_conn_init(c, cfg, ws_posix_io(), (void *)(intptr_t)fd);
+    if (!c->realloc_fn) c->realloc_fn = ws_libc_realloc;
+    if (opt) o = *opt;
+    else WS_MEMSET(&o, 0, sizeof o);
+    o.host = host, o.port = u.port, o.secure = u.secure;
+    path = (char *)ws__alloc(c, NULL, u.path_len + 1);
+    if (!path) {
+        close(fd);
+        return WS_E_NOMEM;
+    }
+    WS_MEMCPY(path, u.path, u.path_len + 1);
+    o.path = path;
+    r = ws_client_start(c, &o); /* the request is built now: host and path may go */
+    ws__alloc(c, path, 0);
+    if (r < 0) {
+        ws_conn_release(c);
+        close(fd);
+        c->io_user = (void *)(intptr_t)-1;
+        return r;
+    }
+    (void)ws_flush(c);
+    return 0;
+}
+#endif
+
+WS_DEF int ws_poll(ws_conn *c, int timeout_ms) {
+    struct pollfd pfd;
+    long t = ws_next_timeout(c);
+    if (c->state == WS_CLOSED) return WS_E_CLOSED;
+    pfd.fd = ws_conn_fd(c);
+    pfd.events = (short)(POLLIN | (ws_wants_write(c) ? POLLOUT : 0));
+    pfd.revents = 0;
+    if (t >= 0 && (timeout_ms < 0 || t < timeout_ms)) timeout_ms = (int)t;
+    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+        ws__dead(c, WS_E_IO, "poll failed");
+        return WS_E_CLOSED;
+    }
+    return ws_pump(c);
+}
+
+WS_DEF void ws_disconnect(ws_conn *c) {
+    int fd = ws_conn_fd(c);
+    if (fd >= 0) close(fd);
+    if (c->io == ws_posix_io()) c->io_user = (void *)(intptr_t)-1;
+    if (c->state != WS_CLOSED) {
+        c->flags |= WS__F_IO_DEAD;
+        ws__closed(c);
+    }
+    ws_conn_release(c);
+}
+#endif /* WS_HAVE_SOCKETS */
+
 
 #ifdef __cplusplus
 }
