@@ -460,8 +460,11 @@ struct ws_conn {
 /* Sets up c (zeroed, CLOSED) with a config and a transport; both must
  * outlive the connection. The user pointer is c->user. */
 WS_API void ws_conn_init(ws_conn *c, const ws_config *cfg, const ws_io *io, void *io_user);
-/* Hands fixed buffers to the engine (instead of cfg->realloc_fn). */
-WS_API void ws_conn_set_buffers(ws_conn *c, void *rx, size_t rx_cap, void *tx, size_t tx_cap);
+/* Hands fixed buffers to the engine (instead of cfg->realloc_fn); either
+ * may be NULL to keep using the allocator for it. Each must hold at least
+ * WS_MIN_BUFFER bytes (WS_E_INVALID otherwise). */
+#define WS_MIN_BUFFER 256u
+WS_API int ws_conn_set_buffers(ws_conn *c, void *rx, size_t rx_cap, void *tx, size_t tx_cap);
 /* Starts the client handshake: builds and queues the request (sent by the
  * next ws_pump or ws_flush). WS_E_NOMEM / WS_E_RANDOM / WS_E_INVALID. */
 WS_API int ws_client_start(ws_conn *c, const ws_client_options *opt);
@@ -1433,7 +1436,17 @@ static uint64_t ws__max_message(const ws_conn *c) {
     return m;
 }
 
+/* Bytes of the message in progress that sit in the receive buffer; with
+ * streaming delivery msg_len only counts what was delivered. */
+static size_t ws__msg_held(const ws_conn *c) { return c->cfg->on_fragment ? 0 : c->msg_len; }
+
 /* ---- closing ---- */
+
+/* Entering CLOSING: the closing handshake gets close_timeout_ms to finish. */
+static void ws__closing_deadline(ws_conn *c) {
+    if (c->io->now_ms && !c->deadline)
+        c->deadline = ws__now(c) + (c->cfg->close_timeout_ms ? c->cfg->close_timeout_ms : 5000);
+}
 
 static void ws__closed(ws_conn *c) {
     if (c->state == WS_CLOSED && (c->flags & WS__F_CLOSE_CB)) return;
@@ -1502,6 +1515,7 @@ static int ws__tx_reserve(ws_conn *c, size_t need) {
 }
 
 static void ws__tx_append(ws_conn *c, const void *p, size_t n) {
+    if (!n) return;
     WS_MEMCPY(c->tx + c->tx_head + c->tx_len, p, n);
     c->tx_len += n;
 }
@@ -1569,8 +1583,9 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
         return WS_E_CLOSED;
     }
     if (done < hl) ws__tx_append(c, hdr + done, hl - done), done = hl;
-    if (c->server) ws__tx_append(c, (const unsigned char *)data + (done - hl), len - (done - hl));
-    else {
+    if (c->server) {
+        if (len > done - hl) ws__tx_append(c, (const unsigned char *)data + (done - hl), len - (done - hl));
+    } else if (len) {
         ws_mask_copy(c->tx + c->tx_head + c->tx_len, data, len, key, 0);
         c->tx_len += len;
     }
@@ -1580,7 +1595,8 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
 
 WS_DEF int ws_send_frame(ws_conn *c, int opcode, const void *data, size_t len, int fin) {
     int r;
-    if (!data && len) return WS_E_INVALID;
+    if ((!data && len) || opcode < 0 || (opcode > WS_OP_BINARY && opcode < WS_OP_PING) || opcode > WS_OP_PONG)
+        return WS_E_INVALID;
     if (c->state != WS_OPEN) return WS_E_STATE;
     if (opcode == WS_OP_PING || opcode == WS_OP_PONG) {
         if (len > 125 || !fin) return WS_E_INVALID;
@@ -1588,7 +1604,7 @@ WS_DEF int ws_send_frame(ws_conn *c, int opcode, const void *data, size_t len, i
     }
     if (opcode == WS_OP_CONTINUATION ? !c->send_op
                                      : (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY) || c->send_op)
-        return opcode == WS_OP_CLOSE ? WS_E_INVALID : WS_E_STATE;
+        return WS_E_STATE;
     if ((opcode == WS_OP_TEXT || c->send_op == WS_OP_TEXT)) {
         ws_utf8_state st = opcode == WS_OP_TEXT ? WS_UTF8_ACCEPT : c->send_utf8;
         if (ws_utf8_feed(&st, data, len, NULL) < 0 || (fin && st != WS_UTF8_ACCEPT)) return WS_E_UTF8;
@@ -1651,9 +1667,8 @@ WS_DEF int ws_close(ws_conn *c, int code, const char *reason) {
         return WS_E_INVALID;
     r = ws__send_close(c, (unsigned)code, reason, rlen);
     if (r == 0) {
-        uint64_t t = c->cfg->close_timeout_ms ? c->cfg->close_timeout_ms : 5000;
         if (!(c->flags & WS__F_CLOSE_RCVD)) c->close_code = (unsigned short)(code ? code : WS_CLOSE_NO_STATUS);
-        if (c->io->now_ms) c->deadline = ws__now(c) + t;
+        ws__closing_deadline(c);
     }
     return r;
 }
@@ -1668,7 +1683,7 @@ static void ws__fail(ws_conn *c, int err, unsigned code, const char *why) {
         size_t rlen = WS_STRLEN(why);
         (void)ws__send_close(c, code, why, rlen > 123 ? 123 : rlen);
     }
-    if (c->state != WS_CLOSED) c->state = WS_CLOSING;
+    if (c->state != WS_CLOSED) c->state = WS_CLOSING, ws__closing_deadline(c);
     c->reason = why;
     c->flags |= WS__F_DROP;
     c->rx_rd = c->rx_wr;
@@ -1701,12 +1716,10 @@ static void ws__on_close_frame(ws_conn *c, const unsigned char *p, size_t len) {
     c->close_code = (unsigned short)code;
     if (!(c->flags & WS__F_CLOSE_SENT)) (void)ws__send_close(c, code == WS_CLOSE_NO_STATUS ? 0 : code, "", 0);
     c->state = WS_CLOSING;
-    if (c->server) {
-        c->flags |= WS__F_DROP;
-    } else if (c->io->now_ms) {
-        /* The server closes the TCP connection first (section 7.1.1). */
-        c->deadline = ws__now(c) + (c->cfg->close_timeout_ms ? c->cfg->close_timeout_ms : 5000);
-    }
+    /* The server closes the TCP connection first (section 7.1.1); the
+     * client waits for that, within the close timeout. */
+    if (c->server) c->flags |= WS__F_DROP;
+    ws__closing_deadline(c);
 }
 
 static void ws__on_control(ws_conn *c, int opcode, const unsigned char *p, size_t len) {
@@ -1912,8 +1925,8 @@ static void ws__process(ws_conn *c) {
     if (c->rx_rd == c->rx_wr && !(c->flags & WS__F_REASON_RX)) {
         /* Everything parsed: the next read starts at the front again,
          * unless a message in progress still sits in the buffer. */
-        size_t keep = c->msg_len ? c->msg_off + c->msg_len : 0;
-        if (!c->msg_len) c->msg_off = 0;
+        size_t held = ws__msg_held(c), keep = held ? c->msg_off + held : 0;
+        if (!held) c->msg_off = 0;
         c->rx_rd = c->rx_wr = keep;
         c->hs_scanned = 0;
     }
@@ -1937,7 +1950,7 @@ static size_t ws__rx_room(ws_conn *c) {
         return c->rx_cap - c->rx_wr;
     }
     /* Compact: the message so far to the front, unparsed bytes after it. */
-    live = c->msg_len;
+    live = ws__msg_held(c);
     if (c->msg_off && live) WS_MEMMOVE(c->rx, c->rx + c->msg_off, live);
     c->msg_off = 0;
     gap = c->rx_rd - live;
@@ -1946,8 +1959,9 @@ static size_t ws__rx_room(ws_conn *c) {
         c->rx_rd -= gap, c->rx_wr -= gap;
         c->hs_scanned = 0;
     }
-    if (c->rx_wr < c->rx_cap || !c->owns_rx) return c->rx_cap - c->rx_wr;
-    /* Grow, up to what the largest message or header block needs. */
+    /* A fixed buffer gives what it has; an owned one grows rather than
+     * read in dribbles, up to what the largest message or header needs. */
+    if (!c->owns_rx || c->rx_cap - c->rx_wr >= c->rx_cap / 4) return c->rx_cap - c->rx_wr;
     limit = ws__max_header(c) + 1;
     if (c->state != WS_CONNECTING) {
         uint64_t m = ws__max_message(c);
@@ -1955,16 +1969,16 @@ static size_t ws__rx_room(ws_conn *c) {
         limit = m > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)m + WS_RX_RESERVE + WS_FRAME_HEADER_MAX;
         if (limit < 1024) limit = 1024;
     }
-    if (c->rx_cap >= limit) return 0;
+    if (c->rx_cap >= limit) return c->rx_cap - c->rx_wr;
     cap = c->rx_cap * 2 < limit ? c->rx_cap * 2 : limit;
     p = (unsigned char *)ws__alloc(c, c->rx, cap);
-    if (!p) return 0;
+    if (!p) return c->rx_cap - c->rx_wr;
     c->rx = p, c->rx_cap = cap;
     return c->rx_cap - c->rx_wr;
 }
 
 static void ws__rx_release_idle(ws_conn *c) {
-    if (c->owns_rx && c->rx && c->rx_rd == c->rx_wr && !c->msg_len && c->state != WS_CLOSED &&
+    if (c->owns_rx && c->rx && c->rx_rd == c->rx_wr && !ws__msg_held(c) && c->state != WS_CLOSED &&
         !(c->flags & WS__F_REASON_RX)) {
         ws__alloc(c, c->rx, 0);
         c->rx = NULL, c->rx_cap = c->rx_rd = c->rx_wr = c->msg_off = 0;
@@ -2111,9 +2125,11 @@ WS_DEF void ws_conn_init(ws_conn *c, const ws_config *cfg, const ws_io *io, void
     c->state = WS_CONNECTING;
 }
 
-WS_DEF void ws_conn_set_buffers(ws_conn *c, void *rx, size_t rx_cap, void *tx, size_t tx_cap) {
+WS_DEF int ws_conn_set_buffers(ws_conn *c, void *rx, size_t rx_cap, void *tx, size_t tx_cap) {
+    if ((rx && rx_cap < WS_MIN_BUFFER) || (tx && tx_cap < WS_MIN_BUFFER)) return WS_E_INVALID;
     if (rx) c->rx = (unsigned char *)rx, c->rx_cap = rx_cap, c->owns_rx = 0;
     if (tx) c->tx = (unsigned char *)tx, c->tx_cap = tx_cap, c->owns_tx = 0;
+    return 0;
 }
 
 WS_DEF void ws_conn_release(ws_conn *c) {
