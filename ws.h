@@ -39,6 +39,8 @@ CONFIGURATION MACROS (define before including)
     WS_MEMCPY, WS_MEMMOVE, WS_MEMSET, WS_MEMCMP, WS_STRLEN
                         override what the header takes from libc
     WS_MAX_HEADERS      most header lines in a handshake (default 32)
+    WS_CORK_FRAMES      server frames batched into one vectored write per
+                        read (default 16; 0 turns batching off)
 
 MEMORY
     The core never allocates on its own. A connection (ws_conn) is a plain
@@ -429,6 +431,7 @@ struct ws_conn {
     void *user; /* the host's; ws_conn_init sets it to NULL */
     const char *reason; /* last failure or close reason (static or in rx) */
     const char *protocols; /* client: offered subprotocols */
+    void *cork;            /* frames batched during one read (ws_pump's stack) */
     unsigned char *rx;
     unsigned char *tx;
     size_t rx_cap, rx_rd, rx_wr, msg_off, msg_len, hs_scanned;
@@ -1411,6 +1414,20 @@ WS_DEF int ws_error_response_build(char *out, size_t cap, int status, const char
 
 #define WS__MIB ((size_t)1 << 20)
 
+#ifndef WS_CORK_FRAMES
+#define WS_CORK_FRAMES 16
+#endif
+
+/* Server frames sent while one read is processed, written together when
+ * the read is done: an echo of several small messages costs one vectored
+ * write, and payloads are taken from the receive buffer without a copy. */
+typedef struct ws__cork {
+    ws_iovec iov[2 * (WS_CORK_FRAMES > 0 ? WS_CORK_FRAMES : 1)];
+    unsigned char hdr[WS_CORK_FRAMES > 0 ? WS_CORK_FRAMES : 1][WS_FRAME_HEADER_MAX];
+    size_t bytes;
+    int frames, n;
+} ws__cork;
+
 static uint64_t ws__now(const ws_conn *c) { return c->io->now_ms ? c->io->now_ms(c->io_user) : 0; }
 
 static void *ws__alloc(ws_conn *c, void *p, size_t n) {
@@ -1490,9 +1507,10 @@ static ptrdiff_t ws__writev(ws_conn *c, const ws_iovec *iov, int n) {
 
 /* Room for `need` more contiguous bytes at the end of the send queue,
  * within the queue's bound. */
+static size_t ws__send_bound(const ws_conn *c);
+
 static int ws__tx_reserve(ws_conn *c, size_t need) {
-    size_t bound = c->owns_tx ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB)
-                              : c->tx_cap;
+    size_t bound = ws__send_bound(c);
     if (need > bound || c->tx_len > bound - need) return WS_E_FULL;
     if (c->tx_cap - c->tx_head - c->tx_len >= need) return 0;
     if (c->tx_cap - c->tx_len >= need) {
@@ -1542,6 +1560,46 @@ WS_DEF int ws_flush(ws_conn *c) {
     return c->state == WS_CLOSED ? WS_E_CLOSED : 0;
 }
 
+static size_t ws__send_bound(const ws_conn *c) {
+    return c->owns_tx ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB) : c->tx_cap;
+}
+
+/* Writes the batched frames; what the transport does not take is queued. */
+static void ws__uncork(ws_conn *c) {
+    ws__cork *k = (ws__cork *)c->cork;
+    ptrdiff_t n;
+    size_t done;
+    int i;
+    if (!k || !k->frames) return;
+    n = ws__writev(c, k->iov, k->n);
+    done = n > 0 ? (size_t)n : 0;
+    if (n < 0 && n != WS_E_AGAIN) ws__dead(c, WS_E_IO, "transport send failed");
+    else if (done < k->bytes && ws__tx_reserve(c, k->bytes - done) < 0)
+        ws__dead(c, WS_E_NOMEM, "out of memory while queueing a frame");
+    else
+        for (i = 0; i < k->n; i++) {
+            size_t skip = done < k->iov[i].len ? done : k->iov[i].len;
+            done -= skip;
+            ws__tx_append(c, (const unsigned char *)k->iov[i].base + skip, k->iov[i].len - skip);
+        }
+    k->frames = k->n = 0;
+    k->bytes = 0;
+}
+
+/* Whether a payload may wait for the end of the read: it must lie in the
+ * parsed part of the receive buffer, below anything that processing the
+ * rest of the read could move (a fragmented message being assembled). */
+static int ws__corkable(const ws_conn *c, const void *data, size_t len) {
+    size_t below = c->msg_op && !c->cfg->on_fragment ? c->msg_off : c->rx_rd, off;
+    ws__cork *k = (ws__cork *)c->cork;
+    if (!k || k->frames >= WS_CORK_FRAMES) return 0;
+    if (!len) return 1;
+    if (!c->rx || (uintptr_t)data < (uintptr_t)c->rx || (uintptr_t)data >= (uintptr_t)(c->rx + c->rx_cap))
+        return 0;
+    off = (size_t)((uintptr_t)data - (uintptr_t)c->rx);
+    return off <= below && len <= below - off;
+}
+
 /* Puts one frame on the wire or in the queue, never half: the room for all
  * of it is checked first. A server with an empty queue writes header and
  * payload in one vectored call straight from the caller's buffer; a client
@@ -1558,13 +1616,32 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
         hl = ws_frame_write(hdr, fin, 0, opcode, len, NULL);
     }
     if (len > SIZE_MAX - hl) return WS_E_FULL;
+    if (c->server && c->cork && ((ws__cork *)c->cork)->frames) {
+        ws__cork *k = (ws__cork *)c->cork;
+        if (ws__corkable(c, data, len) && k->bytes <= ws__send_bound(c) &&
+            hl + len <= ws__send_bound(c) - k->bytes) {
+            WS_MEMCPY(k->hdr[k->frames], hdr, hl);
+            k->iov[k->n].base = k->hdr[k->frames], k->iov[k->n++].len = hl;
+            if (len) k->iov[k->n].base = data, k->iov[k->n++].len = len;
+            k->frames++, k->bytes += hl + len;
+            return 0;
+        }
+        ws__uncork(c);
+        if (c->flags & WS__F_IO_DEAD) return WS_E_CLOSED;
+    }
     if (c->server && !c->tx_len) {
         /* The bound is checked before writing so the remainder surely fits. */
-        size_t bound = c->owns_tx ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB)
-                                  : c->tx_cap;
         ws_iovec iov[2];
         ptrdiff_t n;
-        if (hl + len > bound) return WS_E_FULL;
+        if (hl + len > ws__send_bound(c)) return WS_E_FULL;
+        if (c->cork && ws__corkable(c, data, len)) {
+            ws__cork *k = (ws__cork *)c->cork;
+            WS_MEMCPY(k->hdr[0], hdr, hl);
+            k->iov[0].base = k->hdr[0], k->iov[0].len = hl, k->n = 1;
+            if (len) k->iov[1].base = data, k->iov[1].len = len, k->n = 2;
+            k->frames = 1, k->bytes = hl + len;
+            return 0;
+        }
         iov[0].base = hdr, iov[0].len = hl, iov[1].base = data, iov[1].len = len;
         n = ws__writev(c, iov, len ? 2 : 1);
         if (n < 0 && n != WS_E_AGAIN) {
@@ -1706,7 +1783,9 @@ static void ws__on_close_frame(ws_conn *c, const unsigned char *p, size_t len) {
         return;
     }
     /* Keep the reason at the front of the buffer for on_close: nothing else
-     * is parsed once the close arrived. */
+     * is parsed once the close arrived. Batched frames may point there. */
+    ws__uncork(c);
+    if (c->flags & WS__F_IO_DEAD) return;
     c->flags |= WS__F_CLOSE_RCVD | WS__F_REASON_RX;
     if (len > 2) WS_MEMMOVE(c->rx, p + 2, len - 2);
     c->rx[len > 2 ? len - 2 : 0] = '\0';
@@ -1906,7 +1985,21 @@ static int ws__client_handshake(ws_conn *c) {
 #endif
 
 /* Parses and delivers everything complete in the receive buffer. */
+static void ws__process_read(ws_conn *c);
 static void ws__process(ws_conn *c) {
+    ws__cork cork;
+    void *outer = c->cork;
+    cork.frames = cork.n = 0;
+    cork.bytes = 0;
+    if (c->server && WS_CORK_FRAMES > 0 && !outer) c->cork = &cork;
+    ws__process_read(c);
+    if (c->cork == &cork) {
+        ws__uncork(c);
+        c->cork = outer;
+    }
+}
+
+static void ws__process_read(ws_conn *c) {
     for (;;) {
         if (c->state == WS_CLOSED || (c->flags & (WS__F_DROP | WS__F_CLOSE_RCVD))) break;
         if (c->state == WS_CONNECTING) {
@@ -2230,10 +2323,10 @@ static ptrdiff_t ws__posix_send(void *user, const void *buf, size_t len) {
 }
 
 static ptrdiff_t ws__posix_sendv(void *user, const ws_iovec *iov, int count) {
-    struct iovec v[16];
+    struct iovec v[64]; /* a partial write is fine: the engine queues the rest */
     struct msghdr m;
     int i;
-    if (count > 16) count = 16;
+    if (count > 64) count = 64;
     for (i = 0; i < count; i++) v[i].iov_base = (void *)(uintptr_t)iov[i].base, v[i].iov_len = iov[i].len;
     WS_MEMSET(&m, 0, sizeof m);
     m.msg_iov = v;
