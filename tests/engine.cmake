@@ -1,0 +1,13 @@
+# Engine tests: table-driven, in memory, no sockets (tests/engine/).
+# Each program prints "N passed, N failed" and exits non-zero on a failure.
+set(WS_ENGINE_PROGRAMS frames)
+foreach(prog ${WS_ENGINE_PROGRAMS})
+  add_executable(engine_${prog} ${CMAKE_CURRENT_LIST_DIR}/engine/test_${prog}.c)
+  target_link_libraries(engine_${prog} PRIVATE ws)
+  target_compile_options(engine_${prog} PRIVATE ${WS_WARNINGS} -Werror)
+endforeach()
+
+add_test(NAME engine.server_frames COMMAND engine_frames server)
+add_test(NAME engine.client_frames COMMAND engine_frames client)
+
+set_tests_properties(engine.server_frames engine.client_frames PROPERTIES TIMEOUT 600)
