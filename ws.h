@@ -760,6 +760,102 @@ WS_DEF void ws_accept_key(const char *key, size_t key_len, char out[WS_ACCEPT_LE
     ws_base64_encode(digest, sizeof digest, out, WS_ACCEPT_LEN + 1);
 }
 
+/* SIMD, chosen at compile time from what the target guarantees; WS_NO_SIMD
+ * keeps only the portable code, which is always there for the head and tail
+ * of a buffer. x86-64 always has SSE2; AVX2 is used when the compiler may
+ * emit it (-mavx2, -march=haswell or later); AArch64 always has NEON. Only
+ * the vector type ws__v and a few one-line operations differ per target. */
+#if !defined(WS_NO_SIMD) && defined(__AVX2__)
+#include <immintrin.h>
+#define WS__SIMD 32
+#define WS__V_LOOKUP 1
+typedef __m256i ws__v;
+static ws__v ws__v_load(const unsigned char *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
+static void ws__v_store(unsigned char *p, ws__v v) { _mm256_storeu_si256((__m256i *)(void *)p, v); }
+static ws__v ws__v_dup(unsigned char c) { return _mm256_set1_epi8((char)c); }
+static ws__v ws__v_or(ws__v a, ws__v b) { return _mm256_or_si256(a, b); }
+static ws__v ws__v_and(ws__v a, ws__v b) { return _mm256_and_si256(a, b); }
+static ws__v ws__v_xor(ws__v a, ws__v b) { return _mm256_xor_si256(a, b); }
+static ws__v ws__v_subs(ws__v a, ws__v b) { return _mm256_subs_epu8(a, b); }
+static ws__v ws__v_eq(ws__v a, ws__v b) { return _mm256_cmpeq_epi8(a, b); }
+static ws__v ws__v_lts(ws__v a, ws__v b) { return _mm256_cmpgt_epi8(b, a); }
+static int ws__v_any(ws__v v) { return !_mm256_testz_si256(v, v); }
+static int ws__v_ascii(ws__v v) { return _mm256_movemask_epi8(v) == 0; }
+static ws__v ws__v_hi4(ws__v v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), ws__v_dup(15)); }
+static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) {
+    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t)), i);
+}
+/* The last n bytes of prev, then the first WS__SIMD - n bytes of cur. */
+#define WS__V_PREV(cur, prev, n) _mm256_alignr_epi8(cur, _mm256_permute2x128_si256(prev, cur, 0x21), 16 - (n))
+#elif !defined(WS_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
+#include <emmintrin.h>
+#define WS__SIMD 16
+typedef __m128i ws__v;
+static ws__v ws__v_load(const unsigned char *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
+static void ws__v_store(unsigned char *p, ws__v v) { _mm_storeu_si128((__m128i *)(void *)p, v); }
+static ws__v ws__v_dup(unsigned char c) { return _mm_set1_epi8((char)c); }
+static ws__v ws__v_or(ws__v a, ws__v b) { return _mm_or_si128(a, b); }
+static ws__v ws__v_and(ws__v a, ws__v b) { return _mm_and_si128(a, b); }
+static ws__v ws__v_xor(ws__v a, ws__v b) { return _mm_xor_si128(a, b); }
+static ws__v ws__v_subs(ws__v a, ws__v b) { return _mm_subs_epu8(a, b); }
+static ws__v ws__v_eq(ws__v a, ws__v b) { return _mm_cmpeq_epi8(a, b); }
+static ws__v ws__v_lts(ws__v a, ws__v b) { return _mm_cmplt_epi8(a, b); }
+static int ws__v_any(ws__v v) { return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF; }
+static int ws__v_ascii(ws__v v) { return _mm_movemask_epi8(v) == 0; }
+#ifdef __SSSE3__ /* a byte shuffle: table lookups (SSE2 alone compares) */
+#include <tmmintrin.h>
+#define WS__V_LOOKUP 1
+static ws__v ws__v_hi4(ws__v v) { return _mm_and_si128(_mm_srli_epi16(v, 4), ws__v_dup(15)); }
+static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) {
+    return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)t), i);
+}
+#define WS__V_PREV(cur, prev, n) _mm_alignr_epi8(cur, prev, 16 - (n))
+#else
+#define WS__V_PREV(cur, prev, n) _mm_or_si128(_mm_srli_si128(prev, 16 - (n)), _mm_slli_si128(cur, n))
+#endif
+#elif !defined(WS_NO_SIMD) && (defined(__aarch64__) || defined(_M_ARM64))
+#include <arm_neon.h>
+#define WS__SIMD 16
+#define WS__V_LOOKUP 1
+typedef uint8x16_t ws__v;
+static ws__v ws__v_load(const unsigned char *p) { return vld1q_u8(p); }
+static void ws__v_store(unsigned char *p, ws__v v) { vst1q_u8(p, v); }
+static ws__v ws__v_dup(unsigned char c) { return vdupq_n_u8(c); }
+static ws__v ws__v_or(ws__v a, ws__v b) { return vorrq_u8(a, b); }
+static ws__v ws__v_and(ws__v a, ws__v b) { return vandq_u8(a, b); }
+static ws__v ws__v_xor(ws__v a, ws__v b) { return veorq_u8(a, b); }
+static ws__v ws__v_subs(ws__v a, ws__v b) { return vqsubq_u8(a, b); }
+static ws__v ws__v_eq(ws__v a, ws__v b) { return vceqq_u8(a, b); }
+static ws__v ws__v_lts(ws__v a, ws__v b) { return vcltq_s8(vreinterpretq_s8_u8(a), vreinterpretq_s8_u8(b)); }
+static int ws__v_any(ws__v v) { return vmaxvq_u8(v) != 0; }
+static int ws__v_ascii(ws__v v) { return vmaxvq_u8(v) < 0x80; }
+static ws__v ws__v_hi4(ws__v v) { return vshrq_n_u8(v, 4); }
+static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) { return vqtbl1q_u8(vld1q_u8(t), i); }
+#define WS__V_PREV(cur, prev, n) vextq_u8(prev, cur, 16 - (n))
+#endif
+
+#ifdef WS__SIMD
+/* Whole vectors for ws_mask_copy; key4 is the key rotated to the current
+ * offset, which a vector (a multiple of 4 bytes) leaves unchanged. */
+static size_t ws__mask_simd(unsigned char *d, const unsigned char *s, size_t len, const unsigned char key4[4]) {
+    unsigned char kb[WS__SIMD];
+    size_t i = 0, j;
+    ws__v k;
+    for (j = 0; j < WS__SIMD; j++) kb[j] = key4[j & 3];
+    k = ws__v_load(kb);
+    for (; len - i >= 4 * WS__SIMD; i += 4 * WS__SIMD) {
+        ws__v a = ws__v_load(s + i), b = ws__v_load(s + i + WS__SIMD);
+        ws__v c = ws__v_load(s + i + 2 * WS__SIMD), e = ws__v_load(s + i + 3 * WS__SIMD);
+        ws__v_store(d + i, ws__v_xor(a, k));
+        ws__v_store(d + i + WS__SIMD, ws__v_xor(b, k));
+        ws__v_store(d + i + 2 * WS__SIMD, ws__v_xor(c, k));
+        ws__v_store(d + i + 3 * WS__SIMD, ws__v_xor(e, k));
+    }
+    for (; len - i >= WS__SIMD; i += WS__SIMD) ws__v_store(d + i, ws__v_xor(ws__v_load(s + i), k));
+    return i;
+}
+#endif
+
 /* Masking: the key rotated to the current offset, repeated over a word, is
  * XORed a word at a time; head and tail go byte by byte. Words are loaded
  * through memcpy, which compilers turn into plain (unaligned-safe) loads. */
@@ -779,6 +875,9 @@ WS_DEF size_t ws_mask_copy(void *dst, const void *src, size_t len, const unsigne
         size_t k, j;
         for (j = 0; j < sizeof(size_t); j++) rot[j] = key[(offset + j) & 3];
         WS_MEMCPY(&k, rot, sizeof k);
+#ifdef WS__SIMD
+        i += ws__mask_simd(d + i, s + i, len - i, rot);
+#endif
         for (; len - i >= 4 * sizeof(size_t); i += 4 * sizeof(size_t)) {
             size_t w[4];
             WS_MEMCPY(w, s + i, sizeof w);
@@ -838,6 +937,86 @@ static const unsigned char ws__utf8_next[9 * 12] = {
     /* 8 */ 12, 36, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
 };
 
+#ifdef WS__SIMD
+/* UTF-8 with vectors, after the idea of Keiser and Lemire ("Validating UTF-8
+ * in less than one instruction per byte", 2021): every byte is checked
+ * against the three before it in all lanes at once and the errors are ORed;
+ * where exactly the input broke is left to the DFA. Two checks cover RFC 3629:
+ *  - structure: a byte is a continuation (80-BF) exactly when a lead before
+ *    it still wants one (C0-FF one back, E0-FF two back, F0-FF three back);
+ *  - second bytes: C0 C1 F5-FF start nothing, E0 needs A0-BF (else overlong),
+ *    ED 80-9F (else a surrogate), F0 90-BF (overlong), F4 80-8F (> U+10FFFF).
+ * With a byte shuffle (SSSE3, AVX2, NEON) the second-byte rules are three
+ * 16-entry tables, indexed by the lead's two nibbles and the next byte's
+ * high nibble, whose bits (one per rule) are ANDed; SSE2 alone compares. */
+#ifdef WS__V_LOOKUP
+/* Bits: 1 C0-C1, 2 E0 80-9F, 4 ED A0-BF, 8 F0 80-8F, 16 F4 90-BF, 32 F5-FF. */
+static const unsigned char ws__u8_lead_hi[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2 | 4, 8 | 16 | 32};
+static const unsigned char ws__u8_lead_lo[16] = {1 | 2 | 8, 1, 0, 0, 16, 32, 32, 32, 32, 32, 32, 32, 32, 4 | 32, 32, 32};
+static const unsigned char ws__u8_next_hi[16] = {1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32,
+                                                 1 | 2 | 8 | 32, 1 | 2 | 16 | 32, 1 | 4 | 16 | 32, 1 | 4 | 16 | 32,
+                                                 1 | 32, 1 | 32, 1 | 32, 1 | 32};
+static ws__v ws__utf8_second(ws__v lead, ws__v cur) {
+    return ws__v_and(ws__v_and(ws__v_lookup(ws__u8_lead_hi, ws__v_hi4(lead)),
+                               ws__v_lookup(ws__u8_lead_lo, ws__v_and(lead, ws__v_dup(15)))),
+                     ws__v_lookup(ws__u8_next_hi, ws__v_hi4(cur)));
+}
+#else
+/* Signed compares: 80-BF are the most negative bytes. */
+static ws__v ws__utf8_second(ws__v lead, ws__v cur) {
+    ws__v e = ws__v_and(ws__v_eq(lead, ws__v_dup(0xE0)), ws__v_lts(cur, ws__v_dup(0xA0)));
+    e = ws__v_or(e, ws__v_and(ws__v_eq(lead, ws__v_dup(0xED)), ws__v_lts(ws__v_dup(0x9F), cur)));
+    e = ws__v_or(e, ws__v_and(ws__v_eq(lead, ws__v_dup(0xF0)), ws__v_lts(cur, ws__v_dup(0x90))));
+    e = ws__v_or(e, ws__v_and(ws__v_eq(lead, ws__v_dup(0xF4)), ws__v_lts(ws__v_dup(0x8F), cur)));
+    e = ws__v_or(e, ws__v_eq(ws__v_and(lead, ws__v_dup(0xFE)), ws__v_dup(0xC0)));
+    return ws__v_or(e, ws__v_subs(lead, ws__v_dup(0xF4)));
+}
+#endif
+
+/* Nonzero lanes where cur (following prev) breaks a rule. */
+static ws__v ws__utf8_errors(ws__v prev, ws__v cur) {
+    ws__v p1 = WS__V_PREV(cur, prev, 1), p2 = WS__V_PREV(cur, prev, 2), p3 = WS__V_PREV(cur, prev, 3);
+    ws__v due = ws__v_or(ws__v_or(ws__v_subs(p1, ws__v_dup(0xBF)), ws__v_subs(p2, ws__v_dup(0xDF))),
+                         ws__v_subs(p3, ws__v_dup(0xEF)));
+    ws__v cont = ws__v_lts(cur, ws__v_dup(0xC0));
+    return ws__v_or(ws__v_eq(ws__v_eq(due, ws__v_dup(0)), cont), ws__utf8_second(p1, cur));
+}
+
+/* Bytes of an unfinished sequence at the end of the valid p[0..i). */
+static size_t ws__utf8_tail(const unsigned char *p, size_t i) {
+    if (i >= 1 && p[i - 1] >= 0xC0) return 1;
+    if (i >= 2 && p[i - 2] >= 0xE0) return 2;
+    if (i >= 3 && p[i - 3] >= 0xF0) return 3;
+    return 0;
+}
+
+/* From a code point boundary: the length of the longest prefix the vectors
+ * prove valid that ends on a boundary too. The DFA goes on from there, so
+ * an error, a chunk's end inside a sequence and the last partial vector all
+ * get its exact position and state. */
+static size_t ws__utf8_simd(const unsigned char *p, size_t len) {
+    ws__v prev = ws__v_dup(0);
+    size_t i = 0;
+    while (len - i >= WS__SIMD) {
+        ws__v cur = ws__v_load(p + i);
+        if (ws__v_ascii(cur)) {
+            if (ws__utf8_tail(p, i)) break; /* a sequence cut short */
+            for (i += WS__SIMD; len - i >= 4 * WS__SIMD; i += 4 * WS__SIMD) {
+                ws__v a = ws__v_or(ws__v_load(p + i), ws__v_load(p + i + WS__SIMD));
+                ws__v b = ws__v_or(ws__v_load(p + i + 2 * WS__SIMD), ws__v_load(p + i + 3 * WS__SIMD));
+                if (!ws__v_ascii(ws__v_or(a, b))) break;
+            }
+            prev = ws__v_dup(0);
+            continue;
+        }
+        if (ws__v_any(ws__utf8_errors(prev, cur))) break;
+        prev = cur;
+        i += WS__SIMD;
+    }
+    return i - ws__utf8_tail(p, i);
+}
+#endif
+
 WS_DEF int ws_utf8_feed(ws_utf8_state *state, const void *data, size_t len, size_t *bad_at) {
     const unsigned char *p = (const unsigned char *)data;
     uint32_t st = *state;
@@ -848,6 +1027,9 @@ WS_DEF int ws_utf8_feed(ws_utf8_state *state, const void *data, size_t len, size
     }
     while (i < len) {
         if (st == 0) {
+#ifdef WS__SIMD
+            i += ws__utf8_simd(p + i, len - i);
+#else
             /* ASCII fast path: 16 bytes per step while no high bit shows. */
             while (len - i >= 16) {
                 uint64_t a, b;
@@ -856,6 +1038,7 @@ WS_DEF int ws_utf8_feed(ws_utf8_state *state, const void *data, size_t len, size
                 if ((a | b) & 0x8080808080808080ull) break;
                 i += 16;
             }
+#endif
             while (i < len && p[i] < 0x80) i++;
             if (i == len) break;
         }
