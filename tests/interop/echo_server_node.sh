@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# interop.echo_server_node_client: Node's ws client against our echo_server.
+#   echo_server_node.sh ECHO_SERVER_BINARY
+# Starts two echo servers (one with a small --max-message), runs
+# echo_client.js against them; its last case stops the first server with
+# SIGTERM, which must then exit 0 (under ASan: with no leak reported).
+set -u
+ECHO_SERVER=$1
+source "$(dirname "$0")/lib.sh"
+need_node
+
+SMALL=100000
+start_echo main "$ECHO_SERVER" --subprotocol chat,superchat
+MAIN_PID=$ECHO_PID MAIN_PORT=$ECHO_PORT
+start_echo small "$ECHO_SERVER" --max-message $SMALL
+SMALL_PID=$ECHO_PID SMALL_PORT=$ECHO_PORT
+
+"$NODE" "$INTEROP_DIR/echo_client.js" "ws://127.0.0.1:$MAIN_PORT/" "ws://127.0.0.1:$SMALL_PORT/chat" $SMALL $MAIN_PID
+NODE_STATUS=$?
+
+wait_exit $MAIN_PID 30
+MAIN_STATUS=$EXIT_STATUS
+kill -TERM $SMALL_PID
+wait_exit $SMALL_PID 30
+SMALL_STATUS=$EXIT_STATUS
+cat "$WORK/main.out.err" "$WORK/small.out.err" >&2
+
+fails=0
+[ $NODE_STATUS -eq 0 ] || { echo "FAIL: node client reported failures"; fails=$((fails + 1)); }
+[ $MAIN_STATUS -eq 0 ] && echo "ok   echo_server exits 0 after SIGTERM" ||
+    { echo "FAIL: echo_server exited $MAIN_STATUS after SIGTERM"; fails=$((fails + 1)); }
+[ $SMALL_STATUS -eq 0 ] && echo "ok   second echo_server exits 0 after SIGTERM" ||
+    { echo "FAIL: second echo_server exited $SMALL_STATUS"; fails=$((fails + 1)); }
+exit $((fails > 0))
