@@ -1,6 +1,6 @@
 # Engine tests: table-driven, in memory, no sockets (tests/engine/).
 # Each program prints "N passed, N failed" and exits non-zero on a failure.
-set(WS_ENGINE_PROGRAMS frames)
+set(WS_ENGINE_PROGRAMS frames server_handshake client_handshake)
 foreach(prog ${WS_ENGINE_PROGRAMS})
   add_executable(engine_${prog} ${CMAKE_CURRENT_LIST_DIR}/engine/test_${prog}.c)
   target_link_libraries(engine_${prog} PRIVATE ws)
@@ -9,5 +9,8 @@ endforeach()
 
 add_test(NAME engine.server_frames COMMAND engine_frames server)
 add_test(NAME engine.client_frames COMMAND engine_frames client)
+add_test(NAME engine.server_handshake COMMAND engine_server_handshake)
+add_test(NAME engine.client_handshake COMMAND engine_client_handshake)
 
-set_tests_properties(engine.server_frames engine.client_frames PROPERTIES TIMEOUT 600)
+set_tests_properties(engine.server_frames engine.client_frames engine.server_handshake
+  engine.client_handshake PROPERTIES TIMEOUT 600)

@@ -44,21 +44,24 @@
 static unsigned long h_passed, h_failed;
 static char h_ctx[512]; /* the case being run, printed with each failure */
 
+static unsigned long h_show = 60; /* failures printed in full (H_SHOW overrides) */
+
 H int h_check(int ok, const char *expr, const char *file, int line) {
     if (ok) {
         h_passed++;
         return 1;
     }
     h_failed++;
-    if (h_failed <= 60) printf("FAIL %s:%d: %s\n    in: %s\n", file, line, expr, h_ctx);
-    else if (h_failed == 61) printf("(further failures not shown)\n");
+    if (h_failed == 1 && getenv("H_SHOW")) h_show = strtoul(getenv("H_SHOW"), NULL, 10);
+    if (h_failed <= h_show) printf("FAIL %s:%d: %s\n    in: %s\n", file, line, expr, h_ctx);
+    else if (h_failed == h_show + 1) printf("(further failures not shown)\n");
     return 0;
 }
 
 #define CHECK(cond) h_check((cond) ? 1 : 0, #cond, __FILE__, __LINE__)
 #define CHECKF(cond, ...)                                                                          \
     do {                                                                                           \
-        if (!h_check((cond) ? 1 : 0, #cond, __FILE__, __LINE__) && h_failed <= 60) {               \
+        if (!h_check((cond) ? 1 : 0, #cond, __FILE__, __LINE__) && h_failed <= h_show) {               \
             printf("    ");                                                                        \
             printf(__VA_ARGS__);                                                                   \
             printf("\n");                                                                          \
@@ -485,6 +488,7 @@ struct hsess {
     int echo;             /* send every message back */
     int close_in_message; /* ws_close(1000, "done") from on_message */
     int echo_rc;          /* last ws_send result inside a callback */
+    const char *open_send; /* text sent from on_open */
     void (*on_msg)(hsess *s, int op, const unsigned char *p, size_t n); /* instead of logging */
     void *user;
     /* the opening handshake */
@@ -520,6 +524,7 @@ H void hcb_open(ws_conn *c, const char *sub) {
     h_log_sep(s);
     hb_str(&s->log, "open");
     h_render(&s->log, sub ? sub : "", sub ? strlen(sub) : 0);
+    if (s->open_send) s->echo_rc = ws_send_text(c, s->open_send);
 }
 
 H void h_got_message(hsess *s, int op, const unsigned char *p, size_t n) {
@@ -792,7 +797,7 @@ H void hs_start_open(hsess *s) {
 static const ws_client_options h_client_opts = {"server.example.com", 0, "/chat", NULL, NULL, NULL, 0};
 
 #define H_KEY "dGhlIHNhbXBsZSBub25jZQ=="
-#define H_ACCEPT "s3pPLMBiTxaQ9kYGJzPo2YCMAPA=" /* RFC 6455 section 1.3 */
+#define H_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" /* RFC 6455 section 1.3 */
 #define H_REQUEST                                                                                  \
     "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"                     \
     "Connection: Upgrade\r\nSec-WebSocket-Key: " H_KEY "\r\nOrigin: http://example.com\r\n"        \
