@@ -785,8 +785,6 @@ static ws__v ws__v_hi4(ws__v v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4
 static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) {
     return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t)), i);
 }
-/* The last n bytes of prev, then the first WS__SIMD - n bytes of cur. */
-#define WS__V_PREV(cur, prev, n) _mm256_alignr_epi8(cur, _mm256_permute2x128_si256(prev, cur, 0x21), 16 - (n))
 #elif !defined(WS_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
 #include <emmintrin.h>
 #define WS__SIMD 16
@@ -809,9 +807,6 @@ static ws__v ws__v_hi4(ws__v v) { return _mm_and_si128(_mm_srli_epi16(v, 4), ws_
 static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) {
     return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)t), i);
 }
-#define WS__V_PREV(cur, prev, n) _mm_alignr_epi8(cur, prev, 16 - (n))
-#else
-#define WS__V_PREV(cur, prev, n) _mm_or_si128(_mm_srli_si128(prev, 16 - (n)), _mm_slli_si128(cur, n))
 #endif
 #elif !defined(WS_NO_SIMD) && (defined(__aarch64__) || defined(_M_ARM64))
 #include <arm_neon.h>
@@ -831,7 +826,6 @@ static int ws__v_any(ws__v v) { return vmaxvq_u8(v) != 0; }
 static int ws__v_ascii(ws__v v) { return vmaxvq_u8(v) < 0x80; }
 static ws__v ws__v_hi4(ws__v v) { return vshrq_n_u8(v, 4); }
 static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) { return vqtbl1q_u8(vld1q_u8(t), i); }
-#define WS__V_PREV(cur, prev, n) vextq_u8(prev, cur, 16 - (n))
 #endif
 
 #ifdef WS__SIMD
@@ -973,9 +967,9 @@ static ws__v ws__utf8_second(ws__v lead, ws__v cur) {
 }
 #endif
 
-/* Nonzero lanes where cur (following prev) breaks a rule. */
-static ws__v ws__utf8_errors(ws__v prev, ws__v cur) {
-    ws__v p1 = WS__V_PREV(cur, prev, 1), p2 = WS__V_PREV(cur, prev, 2), p3 = WS__V_PREV(cur, prev, 3);
+/* Nonzero lanes where a byte of cur, after the bytes p1, p2, p3 one, two
+ * and three places before it, breaks a rule. */
+static ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
     ws__v due = ws__v_or(ws__v_or(ws__v_subs(p1, ws__v_dup(0xBF)), ws__v_subs(p2, ws__v_dup(0xDF))),
                          ws__v_subs(p3, ws__v_dup(0xEF)));
     ws__v cont = ws__v_lts(cur, ws__v_dup(0xC0));
@@ -995,10 +989,9 @@ static size_t ws__utf8_tail(const unsigned char *p, size_t i) {
  * an error, a chunk's end inside a sequence and the last partial vector all
  * get its exact position and state. */
 static size_t ws__utf8_simd(const unsigned char *p, size_t len) {
-    ws__v prev = ws__v_dup(0);
     size_t i = 0;
     while (len - i >= WS__SIMD) {
-        ws__v cur = ws__v_load(p + i);
+        ws__v cur = ws__v_load(p + i), e;
         if (ws__v_ascii(cur)) {
             if (ws__utf8_tail(p, i)) break; /* a sequence cut short */
             for (i += WS__SIMD; len - i >= 4 * WS__SIMD; i += 4 * WS__SIMD) {
@@ -1006,11 +999,16 @@ static size_t ws__utf8_simd(const unsigned char *p, size_t len) {
                 ws__v b = ws__v_or(ws__v_load(p + i + 2 * WS__SIMD), ws__v_load(p + i + 3 * WS__SIMD));
                 if (!ws__v_ascii(ws__v_or(a, b))) break;
             }
-            prev = ws__v_dup(0);
             continue;
         }
-        if (ws__v_any(ws__utf8_errors(prev, cur))) break;
-        prev = cur;
+        if (i) { /* the bytes before each lane: unaligned loads */
+            e = ws__utf8_errors(cur, ws__v_load(p + i - 1), ws__v_load(p + i - 2), ws__v_load(p + i - 3));
+        } else { /* what came before p does not count: ASCII will do */
+            unsigned char head[3 + WS__SIMD] = {0};
+            WS_MEMCPY(head + 3, p, WS__SIMD);
+            e = ws__utf8_errors(cur, ws__v_load(head + 2), ws__v_load(head + 1), ws__v_load(head));
+        }
+        if (ws__v_any(e)) break;
         i += WS__SIMD;
     }
     return i - ws__utf8_tail(p, i);

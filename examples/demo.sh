@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds the echo server and runs it on ws://127.0.0.1:9001/ (Ctrl-C stops it).
-#   examples/demo.sh [extra echo_server options]
+# Builds the browser chat demo (examples/chat) and serves it on
+# http://127.0.0.1:8080/ - open that URL in a browser, in two tabs to chat
+# with yourself. Ctrl-C stops it.
+#   examples/demo.sh [chat options: --port N, --redis HOST:PORT, --help, ...]
 set -e
 cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build --target echo_server wscat
+cmake --build build --target chat
 cat <<'MSG'
 
-Connect from another terminal:
-    build/wscat ws://127.0.0.1:9001/        (type lines, Ctrl-D to close)
-or from a browser console:
-    ws = new WebSocket('ws://127.0.0.1:9001/'); ws.onmessage = e => console.log(e.data); ws.onopen = () => ws.send('hi')
+Open http://127.0.0.1:8080/ in a browser (or the URL printed below if you
+chose another port). Every tab is a user: what one types, all see, and the
+server pushes the time every 2 seconds.
 
 MSG
-exec build/echo_server --host 127.0.0.1 --port 9001 "$@"
+exec build/chat --host 127.0.0.1 --port 8080 "$@"
