@@ -1,6 +1,6 @@
 # Engine tests: table-driven, in memory, no sockets (tests/engine/).
 # Each program prints "N passed, N failed" and exits non-zero on a failure.
-set(WS_ENGINE_PROGRAMS frames server_handshake client_handshake)
+set(WS_ENGINE_PROGRAMS frames server_handshake client_handshake text limits)
 foreach(prog ${WS_ENGINE_PROGRAMS})
   add_executable(engine_${prog} ${CMAKE_CURRENT_LIST_DIR}/engine/test_${prog}.c)
   target_link_libraries(engine_${prog} PRIVATE ws)
@@ -11,6 +11,8 @@ add_test(NAME engine.server_frames COMMAND engine_frames server)
 add_test(NAME engine.client_frames COMMAND engine_frames client)
 add_test(NAME engine.server_handshake COMMAND engine_server_handshake)
 add_test(NAME engine.client_handshake COMMAND engine_client_handshake)
+add_test(NAME engine.text COMMAND engine_text)
+add_test(NAME engine.limits COMMAND engine_limits)
 
 set_tests_properties(engine.server_frames engine.client_frames engine.server_handshake
-  engine.client_handshake PROPERTIES TIMEOUT 600)
+  engine.client_handshake engine.text engine.limits PROPERTIES TIMEOUT 600)
