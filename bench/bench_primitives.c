@@ -4,7 +4,8 @@
  * DFA validator written below, the classic approach. Ratios are printed
  * next to the targets; nothing is asserted (timings are not tests).
  * Every figure is the best of several repetitions, each long enough
- * (>= 20 ms) for the monotonic clock to be precise. */
+ * (>= 20 ms) for the monotonic clock to be precise, and the functions that
+ * are compared take turns, so a shared machine's noise hits them alike. */
 #define _POSIX_C_SOURCE 200809L
 #define WS_IMPLEMENTATION
 #include "../ws.h"
@@ -35,26 +36,34 @@ static volatile unsigned sink; /* keeps results observable */
 
 typedef void (*job_fn)(const job *j);
 
-/* Best seconds per call: calibrate the number of calls per repetition,
- * then keep the fastest of REPS repetitions. */
-static double best_per_call(job_fn fn, const job *j) {
+/* Calls per repetition so one repetition lasts at least MIN_REP_SECONDS. */
+static size_t calibrate(job_fn fn, const job *j) {
     size_t iters = 1, i;
-    double best = 1e30;
-    int r;
     for (;;) {
-        double t0 = now_seconds(), dt;
+        double t0 = now_seconds();
         for (i = 0; i < iters; i++) fn(j);
-        dt = now_seconds() - t0;
-        if (dt >= MIN_REP_SECONDS) break;
+        if (now_seconds() - t0 >= MIN_REP_SECONDS) return iters;
         iters *= 2;
     }
-    for (r = 0; r < REPS; r++) {
-        double t0 = now_seconds(), dt;
-        for (i = 0; i < iters; i++) fn(j);
-        dt = (now_seconds() - t0) / (double)iters;
-        if (dt < best) best = dt;
+}
+
+/* Best seconds per call for each of n functions on the same job. The
+ * repetitions are interleaved (a, b, c, a, b, c, ...) so that a busy moment
+ * on a shared machine hits all of them alike instead of one. */
+static void best_per_call(job_fn *fns, size_t n, const job *j, double *best) {
+    size_t iters[8], f, i;
+    int r;
+    for (f = 0; f < n; f++) {
+        iters[f] = calibrate(fns[f], j);
+        best[f] = 1e30;
     }
-    return best;
+    for (r = 0; r < REPS; r++)
+        for (f = 0; f < n; f++) {
+            double t0 = now_seconds(), dt;
+            for (i = 0; i < iters[f]; i++) fns[f](j);
+            dt = (now_seconds() - t0) / (double)iters[f];
+            if (dt < best[f]) best[f] = dt;
+        }
 }
 
 /* ---- the measured calls ------------------------------------------------- */
@@ -264,7 +273,8 @@ static void target_text(char *out, size_t cap, double ratio, double want, const 
 
 static void bench_mask(size_t len, const char *label) {
     unsigned char *src = (unsigned char *)malloc(len), *dst = (unsigned char *)malloc(len);
-    double t_copy, t_mask, t_mask_copy;
+    job_fn fns[3] = {run_memcpy, run_mask_inplace, run_mask_copy};
+    double t[3], t_copy, t_mask, t_mask_copy;
     char target[96];
     job j;
     size_t i;
@@ -272,9 +282,8 @@ static void bench_mask(size_t len, const char *label) {
     for (i = 0; i < len; i++) src[i] = (unsigned char)(i * 131 + 7);
     memcpy(dst, src, len);
     j.dst = dst, j.src = src, j.len = len;
-    t_copy = best_per_call(run_memcpy, &j);
-    t_mask = best_per_call(run_mask_inplace, &j);
-    t_mask_copy = best_per_call(run_mask_copy, &j);
+    best_per_call(fns, 3, &j, t);
+    t_copy = t[0], t_mask = t[1], t_mask_copy = t[2];
     row("memcpy", label, gbps(len, t_copy), 1.0, 0, "");
     if (len == 64 * 1024) target_text(target, sizeof target, t_copy / t_mask, 0.25, "memcpy");
     else target[0] = '\0';
@@ -285,7 +294,8 @@ static void bench_mask(size_t len, const char *label) {
 
 static void bench_utf8(const unsigned char *text, size_t len, const char *label, double want) {
     unsigned char *dst = (unsigned char *)malloc(len);
-    double t_copy, t_dfa, t_ws;
+    job_fn fns[3] = {run_memcpy, run_dfa, run_validate};
+    double t[3], t_copy, t_dfa, t_ws;
     char target[96];
     job j;
     if (!dst) exit(1);
@@ -294,9 +304,8 @@ static void bench_utf8(const unsigned char *text, size_t len, const char *label,
         exit(1);
     }
     j.dst = dst, j.src = text, j.len = len;
-    t_copy = best_per_call(run_memcpy, &j);
-    t_dfa = best_per_call(run_dfa, &j);
-    t_ws = best_per_call(run_validate, &j);
+    best_per_call(fns, 3, &j, t);
+    t_copy = t[0], t_dfa = t[1], t_ws = t[2];
     row("memcpy", label, gbps(len, t_copy), 1.0, 0, "");
     row("DFA, byte at a time", label, gbps(len, t_dfa), t_copy / t_dfa, 1.0, "");
     target_text(target, sizeof target, t_dfa / t_ws, want, "DFA");
@@ -331,7 +340,7 @@ int main(void) {
     mixed_len = make_mixed(mixed, cap, per_script);
     for (i = 0; i < mixed_len; i++) non_ascii += mixed[i] >= 0x80;
 
-    printf("ws.h primitives benchmark: best of %d repetitions of >= %.0f ms each\n", REPS,
+    printf("ws.h primitives benchmark: best of %d interleaved repetitions of >= %.0f ms each\n", REPS,
            MIN_REP_SECONDS * 1e3);
     printf("mixed text: %zu bytes, %.0f%% non-ASCII bytes; bytes per script: Latin %zu, Greek %zu, "
            "Cyrillic %zu, CJK %zu, ASCII+emoji %zu\n\n",
