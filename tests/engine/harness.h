@@ -1179,12 +1179,16 @@ H void hp_compact(hpipe *p) {
     }
 }
 
-/* Pumps both until neither has anything left to do (or both closed). */
+/* Pumps both until neither has anything left to do (or both closed); an
+ * engine that is CLOSED has its transport closed (the peer reads EOF). */
 H void hp_settle(hsess *a, hsess *b) {
     unsigned long iter, still = 0;
     size_t sig = 0, last = (size_t)-1;
     for (iter = 0; iter < 20000000ul && still < 500; iter++) {
         int ca = ws_state(&a->c) == WS_CLOSED, cb = ws_state(&b->c) == WS_CLOSED;
+        /* A host closes the transport once its engine is CLOSED. */
+        if (ca) a->out.eof = 1;
+        if (cb) b->out.eof = 1;
         if (ca && cb) break;
         if (!ca) (void)hs_pump(a);
         if (!cb) (void)hs_pump(b);
@@ -1197,6 +1201,22 @@ H void hp_settle(hsess *a, hsess *b) {
         still = sig == last ? still + 1 : 0;
         last = sig;
     }
+}
+
+/* A server and a client wired to each other (recv-driven deliveries only:
+ * D_WHOLE, D_BYTE, D_RANDOM), set up but not started. */
+H void hp_init(hsess *srv, hsess *cli, int delivery, uint64_t seed) {
+    hs_init(srv, 1, delivery, seed);
+    hs_init(cli, 0, delivery, seed + 1);
+    hp_wire(srv, cli);
+}
+
+/* Starts both and runs the handshake. */
+H void hp_start(hsess *srv, hsess *cli) {
+    CHECK(hs_start_server(srv) == 0);
+    CHECK(hs_start_client(cli, &h_client_opts) == 0);
+    hp_settle(srv, cli);
+    CHECK(ws_state(&srv->c) == WS_OPEN && ws_state(&cli->c) == WS_OPEN);
 }
 
 #endif
