@@ -1,6 +1,6 @@
 # Engine tests: table-driven, in memory, no sockets (tests/engine/).
 # Each program prints "N passed, N failed" and exits non-zero on a failure.
-set(WS_ENGINE_PROGRAMS frames server_handshake client_handshake text limits close)
+set(WS_ENGINE_PROGRAMS frames server_handshake client_handshake text limits close ping)
 foreach(prog ${WS_ENGINE_PROGRAMS})
   add_executable(engine_${prog} ${CMAKE_CURRENT_LIST_DIR}/engine/test_${prog}.c)
   target_link_libraries(engine_${prog} PRIVATE ws)
@@ -14,6 +14,8 @@ add_test(NAME engine.client_handshake COMMAND engine_client_handshake)
 add_test(NAME engine.text COMMAND engine_text)
 add_test(NAME engine.limits COMMAND engine_limits)
 add_test(NAME engine.close COMMAND engine_close)
+add_test(NAME engine.ping COMMAND engine_ping)
 
 set_tests_properties(engine.server_frames engine.client_frames engine.server_handshake
-  engine.client_handshake engine.text engine.limits engine.close PROPERTIES TIMEOUT 600)
+  engine.client_handshake engine.text engine.limits engine.close
+  engine.ping PROPERTIES TIMEOUT 600)
