@@ -561,6 +561,163 @@ WS_API void ws_disconnect(ws_conn *c);
 WS_API void *ws_libc_realloc(void *user, void *ptr, size_t size);
 #endif
 
+/* ---------------------------------------------------------------------------
+ * Declarations: mbedTLS adapter (WS_MBEDTLS): wss:// for both roles
+ *
+ * TLS ADAPTER
+ *     A ws_io over an mbedtls_ssl_context, non-blocking like the POSIX one:
+ *     mbedTLS's WANT_READ / WANT_WRITE become WS_E_AGAIN. The TLS handshake
+ *     runs inside the adapter's recv and send before any WebSocket byte
+ *     moves, so the host writes no loop for it: the engine's queued HTTP
+ *     request simply waits, and the engine's handshake timeout covers both.
+ *     Random bytes for the engine come from mbedTLS's CTR-DRBG, seeded from
+ *     its entropy source. Tested with mbedTLS 2.28 (Debian 12); written for
+ *     3.x too, where the API differs (key parsing, TLS version setup, PSA
+ *     initialisation), but not tested there.
+ *
+ *     Client: the certificate is verified by default against the CA file or
+ *     buffer in ws_tls_options; without one, the system bundle
+ *     (/etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt
+ *     or /etc/ssl/cert.pem, the first that exists). The URL's host is the
+ *     name checked and sent as SNI; for an IP literal the certificate must
+ *     list that address (iPAddress SAN) and no SNI is sent. Turning checks
+ *     off takes insecure_skip_verify = 1, which trusts any server (tests
+ *     only). A server: certificate chain and key from files or buffers.
+ *
+ *     Errors: a failed TLS handshake (say, an untrusted certificate) ends
+ *     the connection with on_error(c, WS_E_TLS, why) and on_close(c, 1006,
+ *     why), and ws_reason(c) says why, for example "TLS certificate
+ *     verification failed for localhost: The certificate is not correctly
+ *     signed by the trusted CA". That needs the adapter to know the
+ *     connection: ws_tls_conn_init (and ws_connect_url_tls) link the two.
+ *     A ws_tls used with a plain ws_conn_init makes the engine report
+ *     WS_E_IO "transport receive failed"; ws_tls_reason(t) then has the text.
+ *
+ *     The quickest client: ws_connect_url(c, &cfg, "wss://host/", NULL)
+ *     (system CAs), or ws_connect_url_tls with ws_tls_options for a CA file
+ *     of your own; drive it with ws_tls_poll and end it with
+ *     ws_tls_disconnect (which also take plain ws:// connections). A server,
+ *     or clients sharing one configuration:
+ *         ws_tls_config tc;            (one for many connections)
+ *         ws_tls_options o = {0};  o.cert_file = "c.pem"; o.key_file = "k.pem";
+ *         if (ws_tls_config_init(&tc, 1, &o) < 0) die(ws_tls_config_reason(&tc));
+ *         ... fd = ws_tcp_accept(lfd);
+ *         ws_tls_init(&t, &tc, fd, NULL);       (t and c must not move now)
+ *         ws_tls_conn_init(&c, &cfg, &t);  ws_server_start(&c);
+ *         ... poll ws_tls_fd(&t), for POLLOUT when ws_tls_wants_write(&c),
+ *         ... then ws_pump(&c); at the end ws_tls_free(&t); close(fd);
+ *     Without sockets (firmware) pass fd -1 to ws_tls_init and attach your
+ *     own transport with mbedtls_ssl_set_bio(&t.ssl, ...); for your own
+ *     clock, build a ws_io from ws_tls_recv, ws_tls_send and ws_tls_random.
+ *
+ *     A ws_tls_config is used by one thread at a time unless mbedTLS was
+ *     built with MBEDTLS_THREADING_C (Debian's is): its random generator is
+ *     shared by its connections.
+ * ------------------------------------------------------------------------- */
+#ifdef WS_MBEDTLS
+#ifdef __cplusplus
+}
+#endif
+#include <mbedtls/version.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Zero means default everywhere. Buffers hold PEM (a C string: len 0, or
+ * len counting the terminating NUL, as mbedTLS wants) or DER (len bytes). */
+typedef struct ws_tls_options {
+    const char *ca_file; /* client: trusted CAs (PEM); NULL: the system bundle */
+    const void *ca;      /* ... or in memory */
+    size_t ca_len;
+    const char *cert_file; /* server (or a client certificate): own chain */
+    const void *cert;
+    size_t cert_len;
+    const char *key_file; /* and its private key */
+    const void *key;
+    size_t key_len;
+    const char *key_password; /* NULL: the key is not encrypted */
+    /* Client: INSECURE. Accepts any certificate for any name, so anyone on
+     * the path can read and change the traffic. For tests only. */
+    int insecure_skip_verify;
+} ws_tls_options;
+
+/* What connections of one role share: settings, certificates, the random
+ * generator. Plain data: read nothing directly. */
+typedef struct ws_tls_config {
+    mbedtls_ssl_config conf;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt ca, cert;
+    mbedtls_pk_context key;
+    int server, insecure, live;
+    char reason[256];
+} ws_tls_config;
+
+/* One connection's TLS session; the io_user of ws_tls_io(). */
+typedef struct ws_tls {
+    mbedtls_ssl_context ssl;
+    ws_tls_config *tc;
+    ws_conn *conn;       /* failures are reported through it when set */
+    int fd;              /* -1: the host attached its own transport */
+    int err;             /* the mbedTLS code of the failure, 0: none */
+    size_t pending;      /* length given to a write that mbedTLS holds */
+    unsigned char ip[16]; /* client: the server's address when given as one */
+    unsigned char ip_len;
+    unsigned char live, done, failed, eof, want_write, owned;
+    char name[256];      /* client: the name verified */
+    char reason[256];
+} ws_tls;
+
+/* Sets up tc for the server (server != 0) or client role: random generator,
+ * TLS 1.2 or later, certificates. opt may be NULL (a client then trusts the
+ * system bundle). Returns 0, or WS_E_TLS with ws_tls_config_reason(tc)
+ * saying why (tc holds nothing to free then). */
+WS_API int ws_tls_config_init(ws_tls_config *tc, int server, const ws_tls_options *opt);
+WS_API void ws_tls_config_free(ws_tls_config *tc);
+WS_API const char *ws_tls_config_reason(const ws_tls_config *tc);
+
+/* Starts a session over the non-blocking socket fd (-1: attach your own
+ * with mbedtls_ssl_set_bio(&t->ssl, ...)); t must not move afterwards.
+ * server_name (client) is the host name or IP literal to verify and send
+ * as SNI. Returns 0, WS_E_TLS or WS_E_INVALID (ws_tls_reason says why). */
+WS_API int ws_tls_init(ws_tls *t, ws_tls_config *tc, int fd, const char *server_name);
+/* Sends close_notify if it can and frees the session; the fd stays open. */
+WS_API void ws_tls_free(ws_tls *t);
+/* Why the session failed ("" if it did not). */
+WS_API const char *ws_tls_reason(const ws_tls *t);
+WS_API int ws_tls_fd(const ws_tls *t);
+/* The transport: recv, send, sendv, random and (with sockets) a clock. */
+WS_API const ws_io *ws_tls_io(void);
+WS_API ptrdiff_t ws_tls_recv(void *tls, void *buf, size_t cap);
+WS_API ptrdiff_t ws_tls_send(void *tls, const void *buf, size_t len);
+WS_API int ws_tls_random(void *tls, void *buf, size_t len);
+/* ws_conn_init with ws_tls_io(), and lets t report its failures through c
+ * (on_error with WS_E_TLS and the reason). c must not move afterwards. */
+WS_API void ws_tls_conn_init(ws_conn *c, const ws_config *cfg, ws_tls *t);
+/* Whether to wait for the socket to be writable: during the TLS handshake
+ * when mbedTLS waits for it, afterwards when bytes are queued. Any
+ * connection (ws_wants_write for those without TLS). */
+WS_API int ws_tls_wants_write(const ws_conn *c);
+/* The socket under a connection with or without TLS (-1: none known). */
+WS_API int ws_tls_conn_fd(const ws_conn *c);
+#ifdef WS_HAVE_SOCKETS
+/* ws_connect_url for ws:// and wss://; tls may be NULL (the system CAs).
+ * The TLS state is allocated like the buffers and freed by
+ * ws_tls_disconnect. A setup failure (unreadable CA file, ...) returns
+ * WS_E_TLS after on_error told why. */
+WS_API int ws_connect_url_tls(ws_conn *c, const ws_config *cfg, const char *url, const ws_client_options *opt,
+                              const ws_tls_options *tls);
+/* ws_poll and ws_disconnect for connections with or without TLS. */
+WS_API int ws_tls_poll(ws_conn *c, int timeout_ms);
+WS_API void ws_tls_disconnect(ws_conn *c);
+#endif
+#endif /* WS_MBEDTLS */
+
 #ifdef __cplusplus
 }
 #endif
@@ -2693,6 +2850,9 @@ WS_DEF int ws_connect_url(ws_conn *c, const ws_config *cfg, const char *url, con
     char host[256], *path;
     int fd, r;
     if (ws_url_parse(url, &u) < 0) return WS_E_URL;
+#ifdef WS_MBEDTLS
+    if (u.secure) return ws_connect_url_tls(c, cfg, url, opt, NULL);
+#endif
     if (u.secure) return WS_E_NO_TLS;
     if (u.host_len >= sizeof host) return WS_E_URL;
     WS_MEMCPY(host, u.host, u.host_len);
@@ -2750,6 +2910,657 @@ WS_DEF void ws_disconnect(ws_conn *c) {
     ws_conn_release(c);
 }
 #endif /* WS_HAVE_SOCKETS */
+
+/* ===========================================================================
+ * Adapter: mbedTLS. A ws_io over an mbedtls_ssl_context that runs the TLS
+ * handshake from inside recv/send, maps mbedTLS's "want read/write" to
+ * WS_E_AGAIN, and explains its failures in words; wss:// for ws_connect_url.
+ * ========================================================================= */
+#ifdef WS_MBEDTLS
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+#include <psa/crypto.h>
+#endif
+
+/* Small pieces of a vectored send are gathered into one TLS record of at
+ * most this size: a record apiece would cost 29 bytes and a TCP segment
+ * for every 2-byte frame header. */
+#define WS__TLS_STAGE 4096
+
+static void ws__tls_puts(char *dst, size_t cap, const char *s) {
+    size_t n = WS_STRLEN(dst);
+    while (*s && n + 1 < cap) dst[n++] = *s++;
+    dst[n] = '\0';
+}
+
+/* "<what>: <mbedTLS's text> (-0x7780)"; no stdio, which firmware may lack. */
+static void ws__tls_explain(char *dst, size_t cap, const char *what, int err) {
+    static const char hex[] = "0123456789abcdef";
+    char code[16], *p = code;
+    unsigned v = err < 0 ? 0u - (unsigned)err : (unsigned)err;
+    int i;
+    dst[0] = '\0';
+    ws__tls_puts(dst, cap, what);
+    if (!err) return;
+    ws__tls_puts(dst, cap, ": ");
+#ifdef MBEDTLS_ERROR_C
+    {
+        char text[160];
+        mbedtls_strerror(err, text, sizeof text);
+        ws__tls_puts(dst, cap, text);
+        ws__tls_puts(dst, cap, " ");
+    }
+#endif
+    *p++ = '(';
+    if (err < 0) *p++ = '-';
+    *p++ = '0', *p++ = 'x';
+    for (i = 12; i >= 0; i -= 4) *p++ = hex[(v >> i) & 15u];
+    *p++ = ')', *p = '\0';
+    ws__tls_puts(dst, cap, code);
+}
+
+/* Certificates and keys from a file or a buffer; a buffer of length 0 is a
+ * C string, whose NUL mbedTLS's PEM parser wants counted. */
+static size_t ws__tls_len(const void *buf, size_t len) {
+    return len ? len : WS_STRLEN((const char *)buf) + 1;
+}
+
+static int ws__tls_load_crt(mbedtls_x509_crt *crt, const char *file, const void *buf, size_t len) {
+    int r = 0;
+#ifdef MBEDTLS_FS_IO
+    if (file) r = mbedtls_x509_crt_parse_file(crt, file);
+#else
+    if (file) return MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE;
+#endif
+    if (!file && buf) r = mbedtls_x509_crt_parse(crt, (const unsigned char *)buf, ws__tls_len(buf, len));
+    /* A bundle may hold certificates mbedTLS cannot parse (r > 0 counts
+     * them): the others are still good. */
+    if (r > 0 && crt->version) r = 0;
+    return r > 0 ? MBEDTLS_ERR_X509_CERT_UNKNOWN_FORMAT : r;
+}
+
+static int ws__tls_load_key(ws_tls_config *tc, const ws_tls_options *o) {
+    const char *pw = o->key_password;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#ifdef MBEDTLS_FS_IO
+    if (o->key_file) return mbedtls_pk_parse_keyfile(&tc->key, o->key_file, pw, mbedtls_ctr_drbg_random, &tc->drbg);
+#endif
+    if (!o->key_file && o->key)
+        return mbedtls_pk_parse_key(&tc->key, (const unsigned char *)o->key, ws__tls_len(o->key, o->key_len),
+                                    (const unsigned char *)pw, pw ? WS_STRLEN(pw) : 0, mbedtls_ctr_drbg_random,
+                                    &tc->drbg);
+#else
+#ifdef MBEDTLS_FS_IO
+    if (o->key_file) return mbedtls_pk_parse_keyfile(&tc->key, o->key_file, pw);
+#endif
+    if (!o->key_file && o->key)
+        return mbedtls_pk_parse_key(&tc->key, (const unsigned char *)o->key, ws__tls_len(o->key, o->key_len),
+                                    (const unsigned char *)pw, pw ? WS_STRLEN(pw) : 0);
+#endif
+    return MBEDTLS_ERR_PK_FILE_IO_ERROR;
+}
+
+static void ws__tls_config_drop(ws_tls_config *tc) {
+    mbedtls_ssl_config_free(&tc->conf);
+    mbedtls_x509_crt_free(&tc->ca);
+    mbedtls_x509_crt_free(&tc->cert);
+    mbedtls_pk_free(&tc->key);
+    mbedtls_ctr_drbg_free(&tc->drbg);
+    mbedtls_entropy_free(&tc->entropy);
+    tc->live = 0;
+}
+
+static int ws__tls_config_fail(ws_tls_config *tc, const char *what, int err) {
+    ws__tls_explain(tc->reason, sizeof tc->reason, what, err);
+    ws__tls_config_drop(tc);
+    return WS_E_TLS;
+}
+
+WS_DEF int ws_tls_config_init(ws_tls_config *tc, int server, const ws_tls_options *opt) {
+    static const char pers[] = "ws.h";
+    ws_tls_options none;
+    int r;
+    WS_MEMSET(tc, 0, sizeof *tc);
+    mbedtls_ssl_config_init(&tc->conf);
+    mbedtls_entropy_init(&tc->entropy);
+    mbedtls_ctr_drbg_init(&tc->drbg);
+    mbedtls_x509_crt_init(&tc->ca);
+    mbedtls_x509_crt_init(&tc->cert);
+    mbedtls_pk_init(&tc->key);
+    tc->live = 1;
+    tc->server = server != 0;
+    if (!opt) {
+        WS_MEMSET(&none, 0, sizeof none);
+        opt = &none;
+    }
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+    /* 3.x runs TLS 1.3 through PSA, which must be set up first. */
+    if (psa_crypto_init() != PSA_SUCCESS) return ws__tls_config_fail(tc, "PSA crypto initialisation failed", 0);
+#endif
+    r = mbedtls_ctr_drbg_seed(&tc->drbg, mbedtls_entropy_func, &tc->entropy, (const unsigned char *)pers,
+                              sizeof pers - 1);
+    if (r) return ws__tls_config_fail(tc, "seeding the random generator failed", r);
+    r = mbedtls_ssl_config_defaults(&tc->conf, server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+                                    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (r) return ws__tls_config_fail(tc, "TLS defaults failed", r);
+    mbedtls_ssl_conf_rng(&tc->conf, mbedtls_ctr_drbg_random, &tc->drbg);
+#if MBEDTLS_VERSION_NUMBER < 0x03000000
+    /* 2.x still speaks TLS 1.0 and 1.1, which browsers dropped long ago. */
+    mbedtls_ssl_conf_min_version(&tc->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+    if (opt->cert_file || opt->cert) {
+        r = ws__tls_load_crt(&tc->cert, opt->cert_file, opt->cert, opt->cert_len);
+        if (r) return ws__tls_config_fail(tc, "could not load the certificate", r);
+        if (!opt->key_file && !opt->key)
+            return ws__tls_config_fail(tc, "a certificate was given without its private key", 0);
+        r = ws__tls_load_key(tc, opt);
+        if (r) return ws__tls_config_fail(tc, "could not load the private key", r);
+        r = mbedtls_ssl_conf_own_cert(&tc->conf, &tc->cert, &tc->key);
+        if (r) return ws__tls_config_fail(tc, "certificate and key do not fit together", r);
+    } else if (server) {
+        return ws__tls_config_fail(tc, "a TLS server needs a certificate and a key", 0);
+    }
+    if (server) return 0;
+    if (opt->insecure_skip_verify) {
+        tc->insecure = 1;
+        mbedtls_ssl_conf_authmode(&tc->conf, MBEDTLS_SSL_VERIFY_NONE);
+        return 0;
+    }
+    if (opt->ca_file || opt->ca) {
+        r = ws__tls_load_crt(&tc->ca, opt->ca_file, opt->ca, opt->ca_len);
+        if (r) return ws__tls_config_fail(tc, "could not load the trusted CA certificates", r);
+    } else {
+        static const char *const bundles[] = {"/etc/ssl/certs/ca-certificates.crt",
+                                              "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
+        size_t i;
+        r = MBEDTLS_ERR_X509_FILE_IO_ERROR;
+        for (i = 0; i < sizeof bundles / sizeof bundles[0] && r; i++) {
+            mbedtls_x509_crt_free(&tc->ca);
+            mbedtls_x509_crt_init(&tc->ca);
+            r = ws__tls_load_crt(&tc->ca, bundles[i], NULL, 0);
+        }
+        if (r)
+            return ws__tls_config_fail(tc, "no trusted CA certificates: no system bundle found, "
+                                           "set ws_tls_options.ca_file", 0);
+    }
+    mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca, NULL);
+    mbedtls_ssl_conf_authmode(&tc->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    return 0;
+}
+
+WS_DEF void ws_tls_config_free(ws_tls_config *tc) {
+    if (tc->live) ws__tls_config_drop(tc);
+}
+
+WS_DEF const char *ws_tls_config_reason(const ws_tls_config *tc) { return tc->reason; }
+
+/* IP literals, dotted quad or RFC 4291 text (no zone, no embedded IPv4).
+ * Returns the address length (4 or 16), 0 for anything else. */
+static int ws__tls_hexval(char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if ((ch | 32) >= 'a' && (ch | 32) <= 'f') return (ch | 32) - 'a' + 10;
+    return -1;
+}
+
+static unsigned ws__tls_parse_ip(const char *s, unsigned char out[16]) {
+    const char *p = s;
+    unsigned char w[16];
+    int i, n = 0, gap = -1;
+    for (i = 0; i < 4; i++) {
+        unsigned v = 0, digits = 0;
+        while (*p >= '0' && *p <= '9' && digits < 4) v = v * 10 + (unsigned)(*p++ - '0'), digits++;
+        if (!digits || digits > 3 || v > 255 || *p != (i < 3 ? '.' : '\0')) break;
+        out[i] = (unsigned char)v;
+        if (i == 3) return 4;
+        p++;
+    }
+    p = s;
+    if (p[0] == ':' && p[1] == ':') gap = 0, p += 2;
+    while (*p) {
+        unsigned v = 0, digits = 0;
+        int d;
+        if (n == 16) return 0;
+        while ((d = ws__tls_hexval(*p)) >= 0) {
+            if (++digits > 4) return 0;
+            v = v << 4 | (unsigned)d, p++;
+        }
+        if (!digits) return 0;
+        w[n++] = (unsigned char)(v >> 8), w[n++] = (unsigned char)v;
+        if (!*p) break;
+        if (*p++ != ':') return 0;
+        if (*p == ':') {
+            if (gap >= 0) return 0;
+            gap = n, p++;
+        } else if (!*p) {
+            return 0;
+        }
+    }
+    if (gap < 0 ? n != 16 : n > 14) return 0;
+    if (gap < 0) gap = n;
+    WS_MEMSET(out, 0, 16);
+    WS_MEMCPY(out, w, (size_t)gap);
+    WS_MEMCPY(out + 16 - (n - gap), w + gap, (size_t)(n - gap));
+    return 16;
+}
+
+/* mbedTLS 2.x checks host names only, so an address is matched here
+ * against the certificate's iPAddress entries (RFC 6125 section 6.2). */
+static int ws__tls_verify(void *user, mbedtls_x509_crt *crt, int depth, uint32_t *flags) {
+    const ws_tls *t = (const ws_tls *)user;
+    const mbedtls_x509_sequence *s;
+    if (depth || !t->ip_len) return 0;
+    for (s = &crt->subject_alt_names; s; s = s->next)
+        if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && s->buf.len == t->ip_len &&
+            WS_MEMCMP(s->buf.p, t->ip, t->ip_len) == 0)
+            return 0;
+    *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    return 0;
+}
+
+#ifdef WS_HAVE_SOCKETS
+/* The transport under mbedTLS: the non-blocking socket in t->fd. */
+static int ws__tls_bio_send(void *user, const unsigned char *buf, size_t len) {
+    const ws_tls *t = (const ws_tls *)user;
+    for (;;) {
+        ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0) return (int)n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return MBEDTLS_ERR_SSL_WANT_WRITE;
+        return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
+    }
+}
+
+static int ws__tls_bio_recv(void *user, unsigned char *buf, size_t len) {
+    const ws_tls *t = (const ws_tls *)user;
+    for (;;) {
+        ssize_t n = read(t->fd, buf, len);
+        if (n >= 0) return (int)n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return MBEDTLS_ERR_SSL_WANT_READ;
+        return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
+    }
+}
+#endif
+
+WS_DEF int ws_tls_init(ws_tls *t, ws_tls_config *tc, int fd, const char *server_name) {
+    int r;
+    WS_MEMSET(t, 0, sizeof *t);
+    mbedtls_ssl_init(&t->ssl);
+    t->tc = tc, t->fd = fd, t->live = 1;
+    r = mbedtls_ssl_setup(&t->ssl, &tc->conf);
+    if (r) {
+        ws__tls_explain(t->reason, sizeof t->reason, "TLS session setup failed", r);
+        ws_tls_free(t);
+        return WS_E_TLS;
+    }
+    if (!tc->server) {
+        size_t n = server_name ? WS_STRLEN(server_name) : 0;
+        if (n >= sizeof t->name || (!n && !tc->insecure)) {
+            ws__tls_puts(t->reason, sizeof t->reason,
+                         n ? "server name too long" : "a TLS client needs the server's name to verify it");
+            ws_tls_free(t);
+            return WS_E_INVALID;
+        }
+        if (n) WS_MEMCPY(t->name, server_name, n + 1);
+        t->ip_len = (unsigned char)ws__tls_parse_ip(t->name, t->ip);
+        /* An address is neither sent as SNI (RFC 6066 section 3) nor left
+         * to mbedTLS to compare; NULL also tells mbedTLS 3.6 that skipping
+         * its name check is intended. */
+        r = mbedtls_ssl_set_hostname(&t->ssl, n && !t->ip_len ? t->name : NULL);
+        if (r) {
+            ws__tls_explain(t->reason, sizeof t->reason, "invalid server name", r);
+            ws_tls_free(t);
+            return WS_E_INVALID;
+        }
+        if (!tc->insecure) mbedtls_ssl_set_verify(&t->ssl, ws__tls_verify, t);
+    }
+#ifdef WS_HAVE_SOCKETS
+    if (fd >= 0) mbedtls_ssl_set_bio(&t->ssl, t, ws__tls_bio_send, ws__tls_bio_recv, NULL);
+#endif
+    return 0;
+}
+
+WS_DEF void ws_tls_free(ws_tls *t) {
+    if (!t->live) return;
+    /* Best effort: the socket is non-blocking and the peer may be gone. */
+    if (t->done && !t->failed && !t->eof) (void)mbedtls_ssl_close_notify(&t->ssl);
+    mbedtls_ssl_free(&t->ssl);
+    t->live = 0;
+}
+
+WS_DEF const char *ws_tls_reason(const ws_tls *t) { return t->reason; }
+WS_DEF int ws_tls_fd(const ws_tls *t) { return t->fd; }
+
+static int ws__tls_again(int r) {
+    return r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
+           r == MBEDTLS_ERR_SSL_ASYNC_IN_PROGRESS || r == MBEDTLS_ERR_SSL_CRYPTO_IN_PROGRESS;
+}
+
+/* The session cannot go on. With a connection to report through, the
+ * engine hears it as WS_E_TLS with the text (a negative return would only
+ * reach it as "transport receive failed"), and the transport call then
+ * answers "would block" to a connection that is already CLOSED. */
+static ptrdiff_t ws__tls_fail(ws_tls *t, const char *what, int err) {
+    t->failed = 1, t->err = err;
+    if (err == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        char info[192], *p;
+        uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+        info[0] = '\0';
+        mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
+        for (p = info; *p; p++) /* one line: "a\nb\n" -> "a; b" */
+            if (*p == '\n') *p = p[1] ? ';' : '\0';
+        t->reason[0] = '\0';
+        ws__tls_puts(t->reason, sizeof t->reason, "TLS certificate verification failed for ");
+        ws__tls_puts(t->reason, sizeof t->reason, t->name);
+        ws__tls_puts(t->reason, sizeof t->reason, ": ");
+        ws__tls_puts(t->reason, sizeof t->reason, info[0] ? info : "unknown reason");
+    } else if (err == MBEDTLS_ERR_SSL_CONN_EOF || err == MBEDTLS_ERR_NET_CONN_RESET) {
+        t->reason[0] = '\0';
+        ws__tls_puts(t->reason, sizeof t->reason, what);
+        ws__tls_puts(t->reason, sizeof t->reason, ": the peer closed the connection");
+    } else {
+        ws__tls_explain(t->reason, sizeof t->reason, what, err);
+    }
+    if (t->conn && t->conn->state != WS_CLOSED) {
+        ws__dead(t->conn, WS_E_TLS, t->reason);
+        return WS_E_AGAIN;
+    }
+    return WS_E_TLS;
+}
+
+/* Runs the handshake as far as the socket allows: 0 once it is done. */
+static ptrdiff_t ws__tls_handshake(ws_tls *t) {
+    int r;
+    if (t->failed) return WS_E_TLS;
+    if (t->done) return 0;
+    r = mbedtls_ssl_handshake(&t->ssl);
+    if (r == 0) {
+        t->done = 1, t->want_write = 0;
+        return 0;
+    }
+    if (ws__tls_again(r)) {
+        t->want_write = r == MBEDTLS_ERR_SSL_WANT_WRITE;
+        return WS_E_AGAIN;
+    }
+    return ws__tls_fail(t, "TLS handshake failed", r);
+}
+
+WS_DEF ptrdiff_t ws_tls_recv(void *tls, void *buf, size_t cap) {
+    ws_tls *t = (ws_tls *)tls;
+    unsigned char *p = (unsigned char *)buf;
+    size_t got = 0;
+    ptrdiff_t h = ws__tls_handshake(t);
+    if (h < 0) return h;
+    if (t->eof) return 0;
+    /* Read until mbedTLS runs dry, so that a short read means "drained":
+     * ws_pump stops at one, and poll cannot see records mbedTLS holds. */
+    while (got < cap) {
+        int r = mbedtls_ssl_read(&t->ssl, p + got, cap - got);
+        if (r > 0) {
+            got += (size_t)r;
+            continue;
+        }
+#ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+        if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) continue; /* TLS 1.3, nothing to do */
+#endif
+        if (ws__tls_again(r)) break;
+        if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF) {
+            t->eof = 1; /* the engine tells a clean close from a cut */
+            break;
+        }
+        if (got) break; /* deliver what came first; the error repeats */
+        return ws__tls_fail(t, "TLS receive failed", r);
+    }
+    if (got) return (ptrdiff_t)got;
+    return t->eof ? 0 : WS_E_AGAIN;
+}
+
+/* Writes len bytes as records. After "want write" mbedTLS holds a record
+ * built from the first `pending` bytes and must be called again with that
+ * length: the engine retries with the same bytes first, so they are at p. */
+static ptrdiff_t ws__tls_write(ws_tls *t, const unsigned char *p, size_t len) {
+    size_t done = 0;
+#if MBEDTLS_VERSION_NUMBER < 0x03000000
+    /* A record mbedTLS queued by itself (an alert answering the peer) must
+     * go first, or the next write would be taken as its retry. */
+    if (!t->pending && t->ssl.out_left) {
+        int r = mbedtls_ssl_write(&t->ssl, p, 0);
+        if (ws__tls_again(r)) return WS_E_AGAIN;
+        if (r < 0) return ws__tls_fail(t, "TLS send failed", r);
+    }
+#endif
+    while (done < len) {
+        size_t n = t->pending ? t->pending : len - done;
+        int r = mbedtls_ssl_write(&t->ssl, p + done, n);
+        if (r >= 0) {
+            t->pending = 0;
+            done += (size_t)r < len - done ? (size_t)r : len - done;
+            if (!r) break;
+            continue;
+        }
+        if (ws__tls_again(r)) {
+            t->pending = n;
+            break;
+        }
+        if (done) break;
+        return ws__tls_fail(t, "TLS send failed", r);
+    }
+    return done || !len ? (ptrdiff_t)done : (ptrdiff_t)WS_E_AGAIN;
+}
+
+WS_DEF ptrdiff_t ws_tls_send(void *tls, const void *buf, size_t len) {
+    ws_tls *t = (ws_tls *)tls;
+    ptrdiff_t h = ws__tls_handshake(t);
+    if (h < 0) return h;
+    return ws__tls_write(t, (const unsigned char *)buf, len);
+}
+
+static ptrdiff_t ws__tls_sendv(void *tls, const ws_iovec *iov, int count) {
+    ws_tls *t = (ws_tls *)tls;
+    unsigned char stage[WS__TLS_STAGE];
+    size_t total = 0, off = 0;
+    int i = 0;
+    ptrdiff_t r = ws__tls_handshake(t);
+    if (r < 0) return r;
+    while (i < count) {
+        size_t left = iov[i].len - off, want;
+        if (!left) {
+            i++, off = 0;
+            continue;
+        }
+        if (t->pending || left >= sizeof stage) {
+            want = left;
+            r = ws__tls_write(t, (const unsigned char *)iov[i].base + off, left);
+        } else {
+            /* Gather small pieces, cutting the last one where the stage ends. */
+            int j = i;
+            size_t o = off;
+            want = 0;
+            while (j < count && want < sizeof stage) {
+                size_t take = iov[j].len - o;
+                if (take > sizeof stage - want) take = sizeof stage - want;
+                if (take) WS_MEMCPY(stage + want, (const unsigned char *)iov[j].base + o, take);
+                want += take, o += take;
+                if (o == iov[j].len) j++, o = 0;
+            }
+            r = ws__tls_write(t, stage, want);
+        }
+        if (r < 0) return total ? (ptrdiff_t)total : r;
+        total += (size_t)r;
+        if ((size_t)r < want) break;
+        /* Step over what went out. */
+        while (want && i < count) {
+            size_t step = iov[i].len - off < want ? iov[i].len - off : want;
+            want -= step, off += step;
+            if (off == iov[i].len) i++, off = 0;
+        }
+    }
+    return (ptrdiff_t)total;
+}
+
+WS_DEF int ws_tls_random(void *tls, void *buf, size_t len) {
+    ws_tls *t = (ws_tls *)tls;
+    unsigned char *p = (unsigned char *)buf;
+    while (len) {
+        size_t n = len < MBEDTLS_CTR_DRBG_MAX_REQUEST ? len : MBEDTLS_CTR_DRBG_MAX_REQUEST;
+        if (mbedtls_ctr_drbg_random(&t->tc->drbg, p, n) != 0) return WS_E_RANDOM;
+        p += n, len -= n;
+    }
+    return 0;
+}
+
+WS_DEF const ws_io *ws_tls_io(void) {
+#ifdef WS_HAVE_SOCKETS
+    static const ws_io io = {ws_tls_recv, ws_tls_send, ws__tls_sendv, ws_tls_random, ws__posix_now};
+#else
+    static const ws_io io = {ws_tls_recv, ws_tls_send, ws__tls_sendv, ws_tls_random, NULL};
+#endif
+    return &io;
+}
+
+WS_DEF void ws_tls_conn_init(ws_conn *c, const ws_config *cfg, ws_tls *t) {
+    ws_conn_init(c, cfg, ws_tls_io(), t);
+    t->conn = c;
+}
+
+WS_DEF int ws_tls_wants_write(const ws_conn *c) {
+    const ws_tls *t = (const ws_tls *)c->io_user;
+    if (c->io != ws_tls_io() || !t || t->done || t->failed) return ws_wants_write(c);
+    return t->want_write;
+}
+
+WS_DEF int ws_tls_conn_fd(const ws_conn *c) {
+    if (c->io == ws_tls_io()) return c->io_user ? ((const ws_tls *)c->io_user)->fd : -1;
+#ifdef WS_HAVE_SOCKETS
+    return ws_conn_fd(c);
+#else
+    return -1;
+#endif
+}
+
+#ifdef WS_HAVE_SOCKETS
+/* What ws_connect_url_tls allocates for a connection, freed as one. */
+typedef struct ws__tls_owned {
+    ws_tls t;
+    ws_tls_config tc;
+} ws__tls_owned;
+
+#ifndef WS_NO_CLIENT
+WS_DEF int ws_connect_url_tls(ws_conn *c, const ws_config *cfg, const char *url, const ws_client_options *opt,
+                              const ws_tls_options *tls) {
+    ws_url u;
+    ws_client_options o;
+    ws__tls_owned *b;
+    void *(*alloc)(void *, void *, size_t) = cfg->realloc_fn ? cfg->realloc_fn : ws_libc_realloc;
+    char host[256], *path;
+    int fd, r;
+    if (ws_url_parse(url, &u) < 0) return WS_E_URL;
+    if (!u.secure) return ws_connect_url(c, cfg, url, opt);
+    if (u.host_len >= sizeof host) return WS_E_URL;
+    WS_MEMCPY(host, u.host, u.host_len);
+    host[u.host_len] = '\0';
+    b = (ws__tls_owned *)alloc(cfg->alloc_user, NULL, sizeof *b);
+    if (!b) return WS_E_NOMEM;
+    /* Set up before connecting: a bad CA file needs no network to fail. */
+    ws_conn_init(c, cfg, ws_tls_io(), NULL);
+    c->realloc_fn = alloc;
+    r = ws_tls_config_init(&b->tc, 0, tls);
+    if (r < 0) {
+        ws__error(c, r, b->tc.reason);
+        c->reason = "TLS setup failed";
+        alloc(cfg->alloc_user, b, 0);
+        return r;
+    }
+    fd = ws_tcp_connect(host, u.port);
+    if (fd < 0) {
+        ws_tls_config_free(&b->tc);
+        alloc(cfg->alloc_user, b, 0);
+        return fd;
+    }
+    r = ws_tls_init(&b->t, &b->tc, fd, host);
+    if (r < 0) {
+        ws__error(c, r, b->t.reason);
+        c->reason = "TLS setup failed";
+        ws_tls_config_free(&b->tc);
+        alloc(cfg->alloc_user, b, 0);
+        close(fd);
+        return r;
+    }
+    b->t.owned = 1;
+    ws_tls_conn_init(c, cfg, &b->t);
+    c->realloc_fn = alloc;
+    if (opt) o = *opt;
+    else WS_MEMSET(&o, 0, sizeof o);
+    o.host = host, o.port = u.port, o.secure = 1;
+    path = (char *)ws__alloc(c, NULL, u.path_len + 1);
+    r = WS_E_NOMEM;
+    if (path) {
+        WS_MEMCPY(path, u.path, u.path_len + 1);
+        o.path = path;
+        r = ws_client_start(c, &o); /* the request is built now: host and path may go */
+        ws__alloc(c, path, 0);
+    }
+    if (r < 0) {
+        ws_tls_free(&b->t);
+        ws_tls_config_free(&b->tc);
+        ws_conn_release(c);
+        alloc(cfg->alloc_user, b, 0);
+        close(fd);
+        c->io_user = NULL;
+        return r;
+    }
+    (void)ws_flush(c); /* sends the ClientHello; the request waits for the handshake */
+    return 0;
+}
+#endif
+
+WS_DEF int ws_tls_poll(ws_conn *c, int timeout_ms) {
+    struct pollfd pfd;
+    const ws_tls *t = (const ws_tls *)c->io_user;
+    long tmo;
+    if (c->io != ws_tls_io()) return ws_poll(c, timeout_ms);
+    if (c->state == WS_CLOSED || !t) return WS_E_CLOSED;
+    tmo = ws_next_timeout(c);
+    pfd.fd = t->fd;
+    pfd.events = (short)(POLLIN | (ws_tls_wants_write(c) ? POLLOUT : 0));
+    pfd.revents = 0;
+    if (tmo >= 0 && (timeout_ms < 0 || tmo < timeout_ms)) timeout_ms = (int)tmo;
+    if (mbedtls_ssl_get_bytes_avail(&t->ssl)) timeout_ms = 0; /* decrypted bytes wait */
+    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+        ws__dead(c, WS_E_IO, "poll failed");
+        return WS_E_CLOSED;
+    }
+    return ws_pump(c);
+}
+
+WS_DEF void ws_tls_disconnect(ws_conn *c) {
+    ws_tls *t = (ws_tls *)c->io_user;
+    if (c->io != ws_tls_io()) {
+        ws_disconnect(c);
+        return;
+    }
+    if (c->state != WS_CLOSED) {
+        c->flags |= WS__F_IO_DEAD;
+        ws__closed(c);
+    }
+    if (t) {
+        /* The reason may live in t, which may be freed now. */
+        uintptr_t r = (uintptr_t)c->reason, lo = (uintptr_t)t->reason;
+        if (r >= lo && r < lo + sizeof t->reason) c->reason = "TLS error";
+        ws_tls_free(t);
+        if (t->fd >= 0) close(t->fd);
+        t->fd = -1;
+        if (t->owned) {
+            ws_tls_config_free(t->tc);
+            ws__alloc(c, t, 0);
+        }
+        c->io_user = NULL;
+    }
+    ws_conn_release(c);
+}
+#endif /* WS_HAVE_SOCKETS */
+#endif /* WS_MBEDTLS */
 
 
 #ifdef __cplusplus
