@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# run_e2e.sh - loopback echo benchmark: ws.h's examples/echo_server against
+# a wslay-based and a libwebsockets-based echo server (bench/peers/) and
+# Node's ws, driven by bench/loadgen, interleaved (A B C D A B C D ...).
+#
+#   bench/run_e2e.sh [BUILD_DIR]        (default: build)
+#   env: REPS (3), SECS (3, seconds per load run), IDLE (1000 connections),
+#        SERVERS ("wsh wslay lws node"), PIN (1: server on CPU 0, loadgen on
+#        CPU 1 when taskset exists), OUT (bench/results)
+#
+# Per server and round, on a freshly started server:
+#   idle      RSS growth per idle connection with IDLE connections open
+#   small     messages/s, 100 connections x 20-byte text messages, and the
+#             server's user / user+system CPU per message (/proc/PID/stat)
+#   syscalls  system calls per echoed message (perf stat -e
+#             raw_syscalls:sys_enter -p PID; strace -c -f when perf cannot)
+#   big       MB/s of payload echoed, 1 connection x 64 KiB binary messages
+# Prints medians with min-max, the targets next to the measured ratios, and
+# writes $OUT/e2e.txt (the table), $OUT/e2e-raw.tsv and $OUT/e2e.svg.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+REPS=${REPS:-3}
+SECS=${SECS:-3}
+IDLE=${IDLE:-1000}
+SERVERS=${SERVERS:-"wsh wslay lws node"}
+PIN=${PIN:-1}
+OUT=${OUT:-bench/results}
+mkdir -p "$OUT"
+RAW=$OUT/e2e-raw.tsv
+TMP=$(mktemp -d)
+trap 'stop_server; rm -rf "$TMP"' EXIT
+
+LOADGEN=$BUILD/loadgen
+[ -x "$LOADGEN" ] || { echo "run_e2e: $LOADGEN missing (build first: cmake --build $BUILD)"; exit 1; }
+ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
+
+SRV_PID=
+PIN_SRV=() PIN_GEN=()
+if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_SRV=(taskset -c 0) PIN_GEN=(taskset -c 1)
+fi
+
+server_cmd() {
+  case $1 in
+    wsh) echo "$BUILD/echo_server --port 0" ;;
+    wslay) echo "$BUILD/bench_peer_wslay --port 0" ;;
+    lws) echo "$BUILD/bench_peer_lws --port 0" ;;
+    node) echo "node bench/peers/node_echo.js --port 0" ;;
+  esac
+}
+label() {
+  case $1 in wsh) echo "ws.h echo_server" ;; wslay) echo "wslay" ;; lws) echo "libwebsockets" ;; node) echo "Node ws" ;; esac
+}
+
+available=""
+for s in $SERVERS; do
+  cmd=$(server_cmd "$s")
+  bin=${cmd%% *}
+  if [ "$s" = node ]; then
+    command -v node >/dev/null && [ -d tests/node/node_modules/ws ] && available="$available $s" ||
+      echo "run_e2e: skipping Node ws (node or tests/node/node_modules missing: cd tests/node && npm ci)"
+  elif [ -x "$bin" ]; then
+    available="$available $s"
+  else
+    echo "run_e2e: skipping $(label "$s") ($bin not built)"
+  fi
+done
+case " $available " in *" wsh "*) ;; *) echo "run_e2e: $BUILD/echo_server missing"; exit 1 ;; esac
+
+start_server() { # $1 server; sets SRV_PID and PORT
+  local log=$TMP/$1.log i
+  : >"$log"
+  # shellcheck disable=SC2046
+  "${PIN_SRV[@]}" $(server_cmd "$1") >"$log" 2>&1 &
+  SRV_PID=$!
+  PORT=
+  for i in $(seq 100); do
+    PORT=$(sed -n 's/.*listening on.*[^0-9]\([0-9][0-9]*\)\/\{0,1\}$/\1/p' "$log" | head -1)
+    [ -n "$PORT" ] && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run_e2e: $(label "$1") did not start:"; cat "$log"
+  return 1
+}
+stop_server() {
+  if [ -n "${SRV_PID:-}" ]; then
+    kill "$SRV_PID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SRV_PID" 2>/dev/null
+    wait "$SRV_PID" 2>/dev/null
+    SRV_PID=
+  fi
+}
+field() { # $1 key, stdin: key=value line
+  tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
+}
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"; }
+
+HAVE_PERF=0
+if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter -x, -- true >/dev/null 2>&1; then HAVE_PERF=1; fi
+
+count_syscalls() { # $1 pid, $2 seconds: prints the system calls the process made meanwhile
+  if [ $HAVE_PERF = 1 ]; then
+    perf stat -e raw_syscalls:sys_enter -x, -p "$1" -o "$TMP/perf.txt" -- sleep "$2" >/dev/null 2>&1
+    awk -F, '/raw_syscalls:sys_enter/ {print $1; exit}' "$TMP/perf.txt"
+  else
+    timeout -s INT "$2" strace -c -f -q -p "$1" -o "$TMP/strace.txt" >/dev/null 2>&1
+    awk '/^100.00/ || / total$/ {print $(NF-1) + 0; exit}' "$TMP/strace.txt"
+  fi
+}
+
+: >"$RAW"
+echo "run_e2e: servers:$available; $REPS rounds, $SECS s per load run, $IDLE idle connections; $(nproc) CPUs${PIN_SRV:+, server pinned to CPU 0 and loadgen to CPU 1}; syscalls via $([ $HAVE_PERF = 1 ] && echo perf || echo strace)"
+for rep in $(seq "$REPS"); do
+  for s in $available; do
+    start_server "$s" || exit 1
+    line=$("${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --idle "$IDLE" --server-pid "$SRV_PID")
+    record "$rep" "$s" idle_kib_per_conn "$(echo "$line" | field rss_kib_per_conn)"
+    sleep 0.5
+    line=$("${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --conns 100 --size 20 --seconds "$SECS" --server-pid "$SRV_PID")
+    record "$rep" "$s" msgs_per_s "$(echo "$line" | field msgs_per_s)"
+    record "$rep" "$s" user_us_per_msg "$(echo "$line" | field user_us_per_msg)"
+    record "$rep" "$s" cpu_us_per_msg "$(echo "$line" | field cpu_us_per_msg)"
+    "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --conns 100 --size 20 --seconds "$SECS" >"$TMP/lg.txt" &
+    lg=$!
+    sleep 0.3 # handshakes done, load running
+    calls=$(count_syscalls "$SRV_PID" "$(awk -v s="$SECS" 'BEGIN {print s - 0.6}')")
+    wait $lg
+    rate=$(field msgs_per_s <"$TMP/lg.txt")
+    record "$rep" "$s" syscalls_per_msg "$(awk -v c="${calls:-0}" -v r="${rate:-0}" -v w="$SECS" 'BEGIN {if (r > 0 && c > 0) printf "%.3f", c / (r * (w - 0.6)); else print "nan"}')"
+    line=$("${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --conns 1 --size 65536 --binary --seconds "$SECS" --server-pid "$SRV_PID")
+    record "$rep" "$s" big_MB_per_s "$(echo "$line" | field MB_per_s)"
+    record "$rep" "$s" big_cpu_us_per_msg "$(echo "$line" | field cpu_us_per_msg)"
+    stop_server
+    echo "  round $rep: $(label "$s") done"
+  done
+done
+
+# ---- summary ----
+SUMMARY=$OUT/e2e.txt
+awk -F'\t' -v servers="$available" -v svg="$OUT/e2e.svg" -v reps="$REPS" -v secs="$SECS" -v idle="$IDLE" '
+function med(key,   n, i, j, t, v) {
+  n = cnt[key]; if (!n) return "nan"
+  for (i = 1; i <= n; i++) v[i] = val[key, i]
+  for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+  lo[key] = v[1]; hi[key] = v[n]
+  return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function name(s) { return s == "wsh" ? "ws.h echo_server" : s == "wslay" ? "wslay" : s == "lws" ? "libwebsockets" : "Node ws" }
+{ if ($4 != "nan" && $4 != "") { k = $2 SUBSEP $3; cnt[k]++; val[k, cnt[k]] = $4 + 0 } }
+END {
+  ns = split(servers, S, " ")
+  nm = split("msgs_per_s user_us_per_msg cpu_us_per_msg syscalls_per_msg big_MB_per_s big_cpu_us_per_msg idle_kib_per_conn", M, " ")
+  split("messages/s (100 conns x 20 B)|server user CPU us/message (20 B)|server user+sys CPU us/message (20 B)|system calls/message (20 B)|MB/s (1 conn x 64 KiB)|server CPU us/message (64 KiB)|RSS KiB per idle connection", T, "|")
+  printf "Loopback echo, %d rounds interleaved, %s s per load run, %d idle connections: median (min-max)\n\n", reps, secs, idle
+  printf "%-40s", "metric"; for (i = 1; i <= ns; i++) printf " %24s", name(S[i]); printf "\n"
+  for (m = 1; m <= nm; m++) {
+    printf "%-40s", T[m]
+    for (i = 1; i <= ns; i++) {
+      k = S[i] SUBSEP M[m]; x = med(k); R[S[i], M[m]] = x
+      if (x == "nan") cell = "-"
+      else cell = sprintf("%.4g (%.3g-%.3g)", x, lo[k], hi[k])
+      printf " %24s", cell
+    }
+    printf "\n"
+  }
+  # best peer per metric
+  bm = 0; bc = 1e99; bb = 0
+  for (i = 1; i <= ns; i++) if (S[i] != "wsh") {
+    if (R[S[i], "msgs_per_s"] != "nan" && R[S[i], "msgs_per_s"] > bm) { bm = R[S[i], "msgs_per_s"]; bmn = name(S[i]) }
+    if (R[S[i], "user_us_per_msg"] != "nan" && R[S[i], "user_us_per_msg"] > 0 && R[S[i], "user_us_per_msg"] < bc) { bc = R[S[i], "user_us_per_msg"]; bcn = name(S[i]) }
+    if (R[S[i], "big_MB_per_s"] != "nan" && R[S[i], "big_MB_per_s"] > bb) { bb = R[S[i], "big_MB_per_s"]; bbn = name(S[i]) }
+  }
+  printf "\nTargets\n"
+  if (bm > 0) { r = R["wsh", "msgs_per_s"] / bm; printf "  %-52s %7.2fx  target >= 1.00x  %s  (best peer: %s)\n", "messages/s vs the best peer", r, (r >= 1 ? "MET" : "MISSED"), bmn }
+  if (bc < 1e99) { r = R["wsh", "user_us_per_msg"] / bc; printf "  %-52s %7.2fx  target <= 0.50x  %s  (best peer: %s)\n", "user CPU per small message vs the best peer", r, (r <= 0.5 ? "MET" : "MISSED"), bcn }
+  x = R["wsh", "syscalls_per_msg"]; printf "  %-52s %7.2f   target <= 2     %s\n", "system calls per echoed message", x, (x != "nan" && x <= 2 ? "MET" : "MISSED")
+  if (bb > 0) { r = R["wsh", "big_MB_per_s"] / bb; printf "  %-52s %7.2fx  target >= 1.20x  %s  (best peer: %s)\n", "64 KiB MB/s vs the best peer", r, (r >= 1.2 ? "MET" : "MISSED"), bbn }
+  x = R["wsh", "idle_kib_per_conn"]; printf "  %-52s %7.2f   target <= 0.50  %s\n", "idle memory, KiB per connection", x, (x != "nan" && x <= 0.5 ? "MET" : "MISSED")
+
+  # ---- SVG: one panel per metric, a bar per server ----
+  W = 900; PH = 118; H = 50 + 5 * PH
+  split("msgs_per_s big_MB_per_s user_us_per_msg syscalls_per_msg idle_kib_per_conn", P, " ")
+  split("messages/s, 100 connections x 20 B (higher is better)|MB/s, 1 connection x 64 KiB (higher is better)|server user CPU us per 20-byte message (lower is better)|system calls per echoed message (lower is better)|RSS KiB per idle connection (lower is better)", PT, "|")
+  split("#2b6cb0 #c05621 #2f855a #805ad5", C, " ")
+  printf("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H) > svg
+  printf("<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"10\" y=\"24\" font-size=\"16\" font-weight=\"bold\">Loopback echo: ws.h vs wslay, libwebsockets, Node ws (median of %d rounds)</text>\n", reps) > svg
+  for (p = 1; p <= 5; p++) {
+    y0 = 40 + (p - 1) * PH; mx = 0
+    for (i = 1; i <= ns; i++) { x = R[S[i], P[p]]; if (x != "nan" && x > mx) mx = x }
+    printf("<text x=\"10\" y=\"%d\" font-weight=\"bold\">%s</text>\n", y0 + 14, PT[p]) > svg
+    for (i = 1; i <= ns; i++) {
+      x = R[S[i], P[p]]; y = y0 + 22 + (i - 1) * 22
+      bw = (x != "nan" && mx > 0) ? 560 * x / mx : 0
+      printf("<text x=\"10\" y=\"%d\">%s</text><rect x=\"150\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">%s</text>\n", y + 12, name(S[i]), y, bw, C[(i - 1) % 4 + 1], 156 + bw, y + 12, x == "nan" ? "n/a" : sprintf("%.4g", x)) > svg
+    }
+  }
+  printf("</svg>\n") > svg
+}' "$RAW" | tee "$SUMMARY"
+echo "run_e2e: wrote $SUMMARY, $RAW and $OUT/e2e.svg"
