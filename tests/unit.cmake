@@ -3,10 +3,11 @@
 # grouped by layer (primitives.*, codec.*), so `ctest -R '^codec\.'` runs one.
 set(WS_UNIT_DIR ${CMAKE_CURRENT_LIST_DIR}/unit)
 
+# ws_unit_program(target source [extra compile options...])
 function(ws_unit_program target source)
   add_executable(${target} ${WS_UNIT_DIR}/${source})
   target_link_libraries(${target} PRIVATE ws::ws)
-  target_compile_options(${target} PRIVATE ${WS_WARNINGS} -Werror)
+  target_compile_options(${target} PRIVATE ${WS_WARNINGS} -Werror ${ARGN})
 endfunction()
 
 function(ws_unit_test name target)
@@ -39,3 +40,32 @@ if(WS_SANITIZE)
 else()
   ws_unit_test(primitives.utf8 unit_utf8)
 endif()
+
+# The same masking, UTF-8 and guard-page tests over the other code paths:
+# the portable one (WS_NO_SIMD), and on x86-64 the SSSE3 and AVX2 ones when
+# this machine can run them (the default build only reaches SSE2). The
+# guard-page runs matter most here: vector loads are where over-reads hide.
+set(WS_UNIT_PATHS "portable;-DWS_NO_SIMD")
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND EXISTS /proc/cpuinfo)
+  file(READ /proc/cpuinfo WS_CPUINFO)
+  if(WS_CPUINFO MATCHES " ssse3")
+    list(APPEND WS_UNIT_PATHS "ssse3;-mssse3")
+  endif()
+  if(WS_CPUINFO MATCHES " avx2")
+    list(APPEND WS_UNIT_PATHS "avx2;-mavx2")
+  endif()
+endif()
+list(LENGTH WS_UNIT_PATHS n)
+math(EXPR last "${n} - 1")
+foreach(i RANGE 0 ${last} 2)
+  math(EXPR j "${i} + 1")
+  list(GET WS_UNIT_PATHS ${i} path)
+  list(GET WS_UNIT_PATHS ${j} flag)
+  ws_unit_program(unit_mask_${path} test_mask.c ${flag})
+  ws_unit_program(unit_utf8_${path} test_utf8.c ${flag})
+  ws_unit_program(unit_guard_${path} test_guard.c ${flag})
+  ws_unit_test(primitives.mask.${path} unit_mask_${path})
+  # --quick: the 4-byte enumeration uses inputs too short for vector code.
+  ws_unit_test(primitives.utf8.${path} unit_utf8_${path} --quick)
+  ws_unit_test(primitives.guard.${path} unit_guard_${path} all)
+endforeach()
