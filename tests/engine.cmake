@@ -1,8 +1,11 @@
 # Engine tests: table-driven, in memory, no sockets (tests/engine/).
-# Each program prints "N passed, N failed" and exits non-zero on a failure.
-set(WS_ENGINE_PROGRAMS frames server_handshake client_handshake text limits close ping)
+# Every input is delivered whole, byte by byte, at random split points with
+# would-block injected on recv and send, and through ws_feed; each program
+# prints "N passed, N failed" and exits non-zero on a failure.
+set(WS_ENGINE_PROGRAMS frames server_handshake client_handshake text limits close ping api soak)
 foreach(prog ${WS_ENGINE_PROGRAMS})
-  add_executable(engine_${prog} ${CMAKE_CURRENT_LIST_DIR}/engine/test_${prog}.c)
+  add_executable(engine_${prog} ${CMAKE_CURRENT_LIST_DIR}/engine/test_${prog}.c
+    ${CMAKE_CURRENT_LIST_DIR}/engine/harness.h)
   target_link_libraries(engine_${prog} PRIVATE ws)
   target_compile_options(engine_${prog} PRIVATE ${WS_WARNINGS} -Werror)
 endforeach()
@@ -15,7 +18,10 @@ add_test(NAME engine.text COMMAND engine_text)
 add_test(NAME engine.limits COMMAND engine_limits)
 add_test(NAME engine.close COMMAND engine_close)
 add_test(NAME engine.ping COMMAND engine_ping)
+add_test(NAME engine.api COMMAND engine_api)
+# 1000 messages each way per configuration, at most 20 s of CPU each.
+add_test(NAME engine.soak COMMAND engine_soak 1000 20)
 
 set_tests_properties(engine.server_frames engine.client_frames engine.server_handshake
-  engine.client_handshake engine.text engine.limits engine.close
-  engine.ping PROPERTIES TIMEOUT 600)
+  engine.client_handshake engine.text engine.limits engine.close engine.ping engine.api
+  engine.soak PROPERTIES TIMEOUT 600)

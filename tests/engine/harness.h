@@ -380,6 +380,8 @@ typedef struct hio {
     int feed_only;       /* recv never has bytes (they come by ws_feed) */
     int send_blocked;    /* every send would block */
     size_t send_limit;   /* most bytes one send takes (0: any) */
+    int use_budget;      /* 1: sends take at most send_budget bytes in all */
+    size_t send_budget;
     int send_fail, recv_fail, random_fail;
     unsigned long send_calls, sendv_calls, recv_calls;
     uint64_t now;        /* the fake clock */
@@ -389,6 +391,10 @@ typedef struct hio {
 
 H size_t h_io_take(hio *e, size_t n) {
     if (e->send_limit && n > e->send_limit) n = e->send_limit;
+    if (e->use_budget) {
+        if (n > e->send_budget) n = e->send_budget;
+        e->send_budget -= n;
+    }
     if (e->mode == IO_BYTE) return n ? 1 : 0;
     if (e->mode == IO_CHAOS && n > 1 && hr_below(&e->rng, 3) == 0) return hr_chunk(&e->rng, n);
     return n;
@@ -418,6 +424,7 @@ H ptrdiff_t h_send(void *user, const void *buf, size_t len) {
     if (e->send_fail) return WS_E_IO;
     if (e->send_blocked) return WS_E_AGAIN;
     if (e->mode == IO_CHAOS && hr_below(&e->rng, 100) < e->again_pct) return WS_E_AGAIN;
+    if (e->use_budget && !e->send_budget && len) return WS_E_AGAIN;
     n = h_io_take(e, len);
     hb_add(&e->out->b, buf, n);
     return (ptrdiff_t)n;
@@ -432,6 +439,7 @@ H ptrdiff_t h_sendv(void *user, const ws_iovec *iov, int count) {
     if (e->send_blocked) return WS_E_AGAIN;
     if (e->mode == IO_CHAOS && hr_below(&e->rng, 100) < e->again_pct) return WS_E_AGAIN;
     for (i = 0; i < count; i++) total += iov[i].len;
+    if (e->use_budget && !e->send_budget && total) return WS_E_AGAIN;
     n = h_io_take(e, total);
     for (i = 0; i < count && done < n; i++) {
         size_t k = iov[i].len < n - done ? iov[i].len : n - done;
@@ -478,6 +486,7 @@ struct hsess {
     /* events */
     hbuf log;
     int opens, closes, errors, close_code, last_err, state_regressed, order_bad, cb_state_bad;
+    int err_state; /* readyState inside the last on_error */
     int last_state;
     char close_reason[256], err_reason[256], open_sub[128];
     /* streaming assembly */
@@ -595,6 +604,7 @@ H void hcb_error(ws_conn *c, int err, const char *reason) {
     if (s->closes) s->order_bad = 1; /* errors come before on_close */
     s->errors++;
     s->last_err = err;
+    s->err_state = (int)ws_state(c);
     snprintf(s->err_reason, sizeof s->err_reason, "%s", reason ? reason : "(null)");
     h_log_sep(s);
     hb_printf(&s->log, "err:%s", h_errname(err));
