@@ -986,13 +986,13 @@ static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) { return vqtbl1q_u
 #endif
 
 #ifdef WS__SIMD
-/* Whole vectors for ws_mask_copy; key4 is the key rotated to the current
- * offset, which a vector (a multiple of 4 bytes) leaves unchanged. */
-static size_t ws__mask_simd(unsigned char *d, const unsigned char *s, size_t len, const unsigned char key4[4]) {
+/* Whole vectors for ws_mask_copy; kw is the key rotated to the current
+ * offset over a word, which a vector (whole words) leaves unchanged. */
+static size_t ws__mask_simd(unsigned char *d, const unsigned char *s, size_t len, size_t kw) {
     unsigned char kb[WS__SIMD];
     size_t i = 0, j;
     ws__v k;
-    for (j = 0; j < WS__SIMD; j++) kb[j] = key4[j & 3];
+    for (j = 0; j < WS__SIMD; j += sizeof kw) WS_MEMCPY(kb + j, &kw, sizeof kw);
     k = ws__v_load(kb);
     for (; len - i >= 4 * WS__SIMD; i += 4 * WS__SIMD) {
         ws__v a = ws__v_load(s + i), b = ws__v_load(s + i + WS__SIMD);
@@ -1022,12 +1022,15 @@ WS_DEF size_t ws_mask_copy(void *dst, const void *src, size_t len, const unsigne
         i++, offset = (offset + 1) & 3;
     }
     if (len - i >= sizeof(size_t)) {
-        unsigned char rot[sizeof(size_t)];
-        size_t k, j;
-        for (j = 0; j < sizeof(size_t); j++) rot[j] = key[(offset + j) & 3];
-        WS_MEMCPY(&k, rot, sizeof k);
+        unsigned char rot[4];
+        uint32_t k4;
+        size_t k;
+        rot[0] = key[offset], rot[1] = key[(offset + 1) & 3];
+        rot[2] = key[(offset + 2) & 3], rot[3] = key[(offset + 3) & 3];
+        WS_MEMCPY(&k4, rot, 4);
+        k = (size_t)k4 * (SIZE_MAX / 0xFFFFFFFFu); /* the 4 bytes again in each half */
 #ifdef WS__SIMD
-        i += ws__mask_simd(d + i, s + i, len - i, rot);
+        if (len - i >= WS__SIMD) i += ws__mask_simd(d + i, s + i, len - i, k);
 #endif
         for (; len - i >= 4 * sizeof(size_t); i += 4 * sizeof(size_t)) {
             size_t w[4];
