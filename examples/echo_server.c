@@ -16,6 +16,13 @@
  * Flow control: while a connection still owes the peer bytes (its send queue
  * is not empty) the server does not read from it, so a peer that sends
  * faster than it reads is slowed down by TCP instead of growing our queue.
+ *
+ * Lingering close: when the engine is done with a connection the socket is
+ * only half-closed, and whatever the peer still sends is read and dropped
+ * until it closes too (or LINGER_MS pass). Closing outright while unread
+ * bytes sit in the kernel (say the rest of a message we refused with 1009)
+ * makes the kernel send a reset, which can destroy our close frame before
+ * the peer has read it.
  */
 #define WS_IMPLEMENTATION
 #include "ws.h"
@@ -34,12 +41,15 @@
 
 #define SWEEP_MS 250         /* how often the engines' timers are checked */
 #define SHUTDOWN_GRACE_MS 3000 /* how long peers get to answer our close */
+#define LINGER_MS 2000         /* how long a finished connection drains */
 
 struct client {
     ws_conn ws;
     int fd;
     unsigned watching; /* 1: readable, 2: writable (what the loop waits for) */
     int doomed;        /* the connection must go at once (could not even close) */
+    int lingering;     /* the engine is done; draining until the peer closes */
+    uint64_t linger_until;
     struct client *prev, *next;
 };
 
@@ -119,7 +129,7 @@ static int on_request(ws_conn *c, const ws_request *req, ws_accept *acc) {
 
 static void watch(struct client *cl) {
     /* Read only while nothing is owed to the peer (see the top comment). */
-    unsigned want = ws_wants_write(&cl->ws) ? 2u : 1u;
+    unsigned want = !cl->lingering && ws_wants_write(&cl->ws) ? 2u : 1u;
     if (want == cl->watching) return;
 #ifdef ECHO_EPOLL
     {
@@ -149,14 +159,45 @@ static void drop(struct client *cl) {
     free(cl);
 }
 
-/* The socket is ready (or a timer is due): let the engine work. */
-static void service(struct client *cl, int run_timers) {
-    if (!cl->doomed && ws_wants_write(&cl->ws) && ws_flush(&cl->ws) == WS_E_CLOSED) {
+/* The engine is CLOSED: give its buffers back, half-close the socket and
+ * drain it (see the top comment). */
+static void retire(struct client *cl) {
+    if (cl->doomed || shutdown(cl->fd, SHUT_WR) < 0) {
         drop(cl);
         return;
     }
+    ws_conn_release(&cl->ws);
+    cl->lingering = 1;
+    cl->linger_until = now_ms() + LINGER_MS;
+    watch(cl);
+    if (cl->doomed) drop(cl);
+}
+
+static void drain(struct client *cl) {
+    static unsigned char sink[65536];
+    int i;
+    for (i = 0; i < 16; i++) { /* then let the others have a turn */
+        ssize_t n = read(cl->fd, sink, sizeof sink);
+        if (n > 0) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+        drop(cl); /* the peer closed too (or the socket failed) */
+        return;
+    }
+}
+
+/* The socket is ready (or a timer is due): let the engine work. */
+static void service(struct client *cl, int run_timers) {
+    if (cl->lingering) {
+        if (run_timers) drop(cl);
+        else drain(cl);
+        return;
+    }
+    if (!cl->doomed && ws_wants_write(&cl->ws) && ws_flush(&cl->ws) == WS_E_CLOSED) {
+        retire(cl);
+        return;
+    }
     if (!cl->doomed && (run_timers || !ws_wants_write(&cl->ws)) && ws_pump(&cl->ws) == WS_E_CLOSED) {
-        drop(cl);
+        retire(cl);
         return;
     }
     if (!cl->doomed) watch(cl);
@@ -209,9 +250,10 @@ static void accept_some(void) {
 /* Runs the timers of every connection whose timer is due. */
 static void sweep(void) {
     struct client *cl = srv.clients, *next;
+    uint64_t now = now_ms();
     for (; cl; cl = next) {
         next = cl->next;
-        if (ws_next_timeout(&cl->ws) == 0) service(cl, 1);
+        if (cl->lingering ? now >= cl->linger_until : ws_next_timeout(&cl->ws) == 0) service(cl, 1);
     }
     if (srv.accept_paused && !srv.stopping) set_listening(1);
 }
@@ -225,10 +267,12 @@ static void begin_shutdown(void) {
     srv.listen_fd = -1;
     for (cl = srv.clients; cl; cl = next) {
         next = cl->next;
+        if (cl->lingering) continue; /* ends by itself within the grace period */
         if (ws_state(&cl->ws) == WS_OPEN || ws_state(&cl->ws) == WS_CONNECTING) {
             if (ws_close(&cl->ws, WS_CLOSE_GOING_AWAY, "server shutting down") < 0) cl->doomed = 1;
         }
-        if (cl->doomed || ws_state(&cl->ws) == WS_CLOSED) drop(cl);
+        if (cl->doomed) drop(cl);
+        else if (ws_state(&cl->ws) == WS_CLOSED) retire(cl);
         else watch(cl);
     }
 }

@@ -149,6 +149,14 @@ async function main() {
     for (let i = 0; i <= smallLimit; i += 4096) p.ws.send(Buffer.alloc(4096), { binary: true, fin: false });
     ev = await p.next();
     t.check('too big in fragments: server closes 1009', ev.type === 'close' && ev.code === 1009, JSON.stringify(ev));
+    // Far too big: the server refuses it at the header while most of it is
+    // still on the way; its close frame must still arrive (no reset).
+    for (let i = 0; i < 3; i++) {
+      p = await connect(smallUrl);
+      p.ws.send(Buffer.alloc(8 << 20));
+      ev = await p.next();
+      t.check(`8 MiB against a ${smallLimit}-byte limit: close 1009 arrives (try ${i + 1})`, ev.type === 'close' && ev.code === 1009, JSON.stringify(ev));
+    }
   });
 
   await t.run('server shutdown closes every connection with 1001', async () => {
