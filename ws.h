@@ -3020,6 +3020,15 @@ static int ws__tls_config_fail(ws_tls_config *tc, const char *what, int err) {
     return WS_E_TLS;
 }
 
+/* The same, naming the file when there is one: "<what> from <file>". */
+static int ws__tls_file_fail(ws_tls_config *tc, const char *what, const char *file, int err) {
+    char buf[200];
+    buf[0] = '\0';
+    ws__tls_puts(buf, sizeof buf, what);
+    if (file) ws__tls_puts(buf, sizeof buf, " from "), ws__tls_puts(buf, sizeof buf, file);
+    return ws__tls_config_fail(tc, buf, err);
+}
+
 WS_DEF int ws_tls_config_init(ws_tls_config *tc, int server, const ws_tls_options *opt) {
     static const char pers[] = "ws.h";
     ws_tls_options none;
@@ -3054,11 +3063,11 @@ WS_DEF int ws_tls_config_init(ws_tls_config *tc, int server, const ws_tls_option
 #endif
     if (opt->cert_file || opt->cert) {
         r = ws__tls_load_crt(&tc->cert, opt->cert_file, opt->cert, opt->cert_len);
-        if (r) return ws__tls_config_fail(tc, "could not load the certificate", r);
+        if (r) return ws__tls_file_fail(tc, "could not load the certificate", opt->cert_file, r);
         if (!opt->key_file && !opt->key)
             return ws__tls_config_fail(tc, "a certificate was given without its private key", 0);
         r = ws__tls_load_key(tc, opt);
-        if (r) return ws__tls_config_fail(tc, "could not load the private key", r);
+        if (r) return ws__tls_file_fail(tc, "could not load the private key", opt->key_file, r);
         r = mbedtls_ssl_conf_own_cert(&tc->conf, &tc->cert, &tc->key);
         if (r) return ws__tls_config_fail(tc, "certificate and key do not fit together", r);
     } else if (server) {
@@ -3072,7 +3081,7 @@ WS_DEF int ws_tls_config_init(ws_tls_config *tc, int server, const ws_tls_option
     }
     if (opt->ca_file || opt->ca) {
         r = ws__tls_load_crt(&tc->ca, opt->ca_file, opt->ca, opt->ca_len);
-        if (r) return ws__tls_config_fail(tc, "could not load the trusted CA certificates", r);
+        if (r) return ws__tls_file_fail(tc, "could not load the trusted CA certificates", opt->ca_file, r);
     } else {
         static const char *const bundles[] = {"/etc/ssl/certs/ca-certificates.crt",
                                               "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};

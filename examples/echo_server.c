@@ -1,7 +1,7 @@
 /* echo_server - a WebSocket echo server built on ws.h.
  *
  *   echo_server [--host HOST] [--port PORT] [--max-message BYTES]
- *               [--subprotocol NAME[,NAME...]]... [--verbose]
+ *               [--subprotocol NAME[,NAME...]]... [--verbose] [--tls CERT KEY]
  *
  * One thread and one event loop (epoll on Linux, poll elsewhere) serve any
  * number of connections. Every message goes back as one frame with the
@@ -12,6 +12,9 @@
  * script can wait for "listening on" and read the port from it. SIGINT or
  * SIGTERM closes every connection with 1001, waits a moment for the peers to
  * answer, frees everything and exits 0.
+ *
+ * --tls CERT KEY serves wss:// with that certificate chain and key (PEM files)
+ * through ws.h's mbedTLS adapter; it needs a build with -DWS_MBEDTLS.
  *
  * Flow control: while a connection still owes the peer bytes (its send queue
  * is not empty) the server does not read from it, so a peer that sends
@@ -51,7 +54,27 @@ struct client {
     int lingering;     /* the engine is done; draining until the peer closes */
     uint64_t linger_until;
     struct client *prev, *next;
+#ifdef WS_MBEDTLS
+    ws_tls tls; /* with --tls: the session under ws (which must not move) */
+#endif
 };
+
+#ifdef WS_MBEDTLS
+/* --tls CERT KEY: one configuration for every connection. The TLS forms of
+ * ws_wants_write and ws_disconnect serve plain connections too. */
+static struct {
+    const char *cert, *key;
+    ws_tls_config cfg;
+    int on;
+} tls;
+#define ECHO_SCHEME (tls.on ? "wss" : "ws")
+#define echo_wants_io_write ws_tls_wants_write
+#define echo_disconnect ws_tls_disconnect
+#else
+#define ECHO_SCHEME "ws"
+#define echo_wants_io_write ws_wants_write
+#define echo_disconnect ws_disconnect
+#endif
 
 static struct {
     ws_config cfg;
@@ -129,7 +152,7 @@ static int on_request(ws_conn *c, const ws_request *req, ws_accept *acc) {
 
 static void watch(struct client *cl) {
     /* Read only while nothing is owed to the peer (see the top comment). */
-    unsigned want = !cl->lingering && ws_wants_write(&cl->ws) ? 2u : 1u;
+    unsigned want = !cl->lingering && echo_wants_io_write(&cl->ws) ? 2u : 1u; /* TLS: its handshake may want to write */
     if (want == cl->watching) return;
 #ifdef ECHO_EPOLL
     {
@@ -151,7 +174,7 @@ static void drop(struct client *cl) {
 #ifdef ECHO_EPOLL
     if (cl->watching) (void)epoll_ctl(srv.ep, EPOLL_CTL_DEL, cl->fd, NULL);
 #endif
-    ws_disconnect(&cl->ws); /* closes the socket, fires on_close if still due */
+    echo_disconnect(&cl->ws); /* closes the socket, fires on_close if still due */
     if (cl->prev) cl->prev->next = cl->next;
     else srv.clients = cl->next;
     if (cl->next) cl->next->prev = cl->prev;
@@ -234,6 +257,17 @@ static void accept_some(void) {
             close(fd);
             continue;
         }
+#ifdef WS_MBEDTLS
+        if (tls.on) {
+            if (ws_tls_init(&cl->tls, &tls.cfg, fd, NULL) < 0) {
+                fprintf(stderr, "echo_server: TLS session: %s\n", ws_tls_reason(&cl->tls));
+                close(fd);
+                free(cl);
+                continue;
+            }
+            ws_tls_conn_init(&cl->ws, &srv.cfg, &cl->tls); /* the TLS handshake runs inside ws_pump */
+        } else
+#endif
         ws_conn_init(&cl->ws, &srv.cfg, ws_posix_io(), (void *)(intptr_t)fd);
         cl->ws.user = cl;
         cl->fd = fd;
@@ -390,7 +424,9 @@ static void usage(FILE *f) {
             "  --port PORT          port (default 9001; 0 picks a free one)\n"
             "  --max-message BYTES  largest message accepted, suffix K/M/G allowed (default 64M)\n"
             "  --subprotocol NAMES  subprotocols to agree to, in order of preference\n"
-            "  --verbose            log connections to stderr\n");
+            "  --verbose            log connections to stderr\n"
+            "  --tls CERT KEY       serve wss:// with this certificate chain and key (PEM;\n"
+            "                       needs a build with -DWS_MBEDTLS)\n");
 }
 
 int main(int argc, char **argv) {
@@ -433,6 +469,17 @@ int main(int argc, char **argv) {
                 return 2;
             }
             a++;
+        } else if (!strcmp(arg, "--tls")) {
+#ifdef WS_MBEDTLS
+            if (a + 2 >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            tls.cert = argv[a + 1], tls.key = argv[a + 2], a += 2;
+#else
+            fprintf(stderr, "echo_server: built without TLS (compile with -DWS_MBEDTLS, link mbedTLS)\n");
+            return 2;
+#endif
         } else if (!strcmp(arg, "--subprotocol")) {
             if (add_protocols(val) < 0) return 1;
             a++;
@@ -453,6 +500,18 @@ int main(int argc, char **argv) {
     srv.cfg.max_message = max_message;
     srv.cfg.max_send_buffer = 2 * (max_message + WS_FRAME_HEADER_MAX) + 4096;
 
+#ifdef WS_MBEDTLS
+    if (tls.cert) {
+        ws_tls_options to;
+        memset(&to, 0, sizeof to);
+        to.cert_file = tls.cert, to.key_file = tls.key;
+        if (ws_tls_config_init(&tls.cfg, 1, &to) < 0) {
+            fprintf(stderr, "echo_server: TLS: %s\n", ws_tls_config_reason(&tls.cfg));
+            return 1;
+        }
+        tls.on = 1;
+    }
+#endif
     srv.listen_fd = ws_tcp_listen(host, (unsigned)port, 1024);
     if (srv.listen_fd < 0) {
         fprintf(stderr, "echo_server: cannot listen on %s:%lu: %s\n", host, port, ws_strerror(srv.listen_fd));
@@ -505,7 +564,7 @@ int main(int argc, char **argv) {
 #endif
     set_listening(1);
 
-    printf("echo_server listening on ws://%s%s%s:%u/\n", ss.ss_family == AF_INET6 ? "[" : "", shown,
+    printf("echo_server listening on %s://%s%s%s:%u/\n", ECHO_SCHEME, ss.ss_family == AF_INET6 ? "[" : "", shown,
            ss.ss_family == AF_INET6 ? "]" : "", bound_port);
     fflush(stdout);
 
@@ -548,6 +607,9 @@ int main(int argc, char **argv) {
     close(srv.sig_pipe[1]);
     for (i = 0; i < srv.num_protocols; i++) free(srv.protocols[i]);
     free(srv.protocols);
+#ifdef WS_MBEDTLS
+    if (tls.on) ws_tls_config_free(&tls.cfg);
+#endif
     if (srv.verbose) fprintf(stderr, "echo_server: stopped\n");
     return rc;
 }

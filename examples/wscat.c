@@ -2,7 +2,9 @@
  *
  *   wscat [options] URL
  *
- * Connects to URL (ws://host[:port][/path]), sends each line read from
+ * Connects to URL (ws://host[:port][/path], or wss:// in a build with
+ * -DWS_MBEDTLS: the server's certificate is checked against the system CAs
+ * or --ca FILE; --insecure turns the check off, loudly), sends each line read from
  * standard input as a text message (binary with --binary) and prints each
  * message received on a line of its own (binary messages as they are).
  * When standard input ends, it sends a close with code 1000 and waits for
@@ -29,6 +31,24 @@ static struct {
     int close_code;
     char close_reason[128];
 } st;
+
+#ifdef WS_MBEDTLS
+/* wss:// through ws.h's mbedTLS adapter; its forms of ws_conn_fd,
+ * ws_wants_write and ws_disconnect serve ws:// connections as well. */
+static ws_tls_options tls_opt;
+static char tls_error[256]; /* a TLS setup failure, told through on_error */
+static void on_error(ws_conn *c, int err, const char *reason) {
+    (void)c;
+    if (err == WS_E_TLS) snprintf(tls_error, sizeof tls_error, "%s", reason);
+}
+#define wscat_fd ws_tls_conn_fd
+#define wscat_wants_write ws_tls_wants_write
+#define wscat_disconnect ws_tls_disconnect
+#else
+#define wscat_fd ws_conn_fd
+#define wscat_wants_write ws_wants_write
+#define wscat_disconnect ws_disconnect
+#endif
 
 static void on_open(ws_conn *c, const char *subprotocol) {
     (void)c;
@@ -93,6 +113,9 @@ static void usage(FILE *f) {
             "  --handshake-timeout MS  give up on the opening handshake after MS (default 10000)\n"
             "  --max-message BYTES     largest message accepted, suffix K/M/G (default 64M)\n"
             "  --quiet                 no status lines on stderr\n"
+            "  --ca FILE               wss://: trust the CA certificates in FILE (PEM)\n"
+            "                          instead of the system's\n"
+            "  --insecure              wss://: do not check the server's certificate (INSECURE)\n"
             "exit status: 0 clean close (1000/1005), 1 connection or handshake failure, 2 other close\n");
 }
 
@@ -152,6 +175,14 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "wscat: bad size '%s'\n", val);
                 return 1;
             }
+        } else if (!strcmp(arg, "--insecure") || (!strcmp(arg, "--ca") && val)) {
+#ifdef WS_MBEDTLS
+            if (!strcmp(arg, "--ca")) tls_opt.ca_file = val, a++;
+            else tls_opt.insecure_skip_verify = 1;
+#else
+            fprintf(stderr, "wscat: %s: built without TLS (compile with -DWS_MBEDTLS, link mbedTLS)\n", arg);
+            return 1;
+#endif
         } else if (arg[0] == '-' && arg[1]) {
             usage(stderr);
             return 1;
@@ -183,9 +214,20 @@ int main(int argc, char **argv) {
     opt.subprotocols = protocols; /* must live until the handshake is over: it does */
     opt.extra_headers = headers;
 
+#ifdef WS_MBEDTLS
+    cfg.on_error = on_error;
+    if (tls_opt.insecure_skip_verify)
+        fprintf(stderr, "wscat: WARNING: --insecure: the server's certificate is not checked; anyone on the "
+                        "path can read and change this connection\n");
+    r = ws_connect_url_tls(&c, &cfg, url, &opt, &tls_opt);
+#else
     r = ws_connect_url(&c, &cfg, url, &opt);
+#endif
     if (r < 0) {
         fprintf(stderr, "wscat: cannot connect to %s: %s\n", url, ws_strerror(r));
+#ifdef WS_MBEDTLS
+        if (tls_error[0]) fprintf(stderr, "wscat: %s\n", tls_error);
+#endif
         free(protocols), free(headers);
         return 1;
     }
@@ -194,8 +236,8 @@ int main(int argc, char **argv) {
         struct pollfd pfd[2];
         long t = ws_next_timeout(&c);
         int nfds = 1;
-        pfd[0].fd = ws_conn_fd(&c);
-        pfd[0].events = (short)(POLLIN | (ws_wants_write(&c) ? POLLOUT : 0));
+        pfd[0].fd = wscat_fd(&c);
+        pfd[0].events = (short)(POLLIN | (wscat_wants_write(&c) ? POLLOUT : 0));
         pfd[0].revents = 0;
         if (stdin_open && !blocked && ws_state(&c) == WS_OPEN) {
             pfd[1].fd = 0, pfd[1].events = POLLIN, pfd[1].revents = 0;
@@ -263,7 +305,7 @@ int main(int argc, char **argv) {
     if (st.opened && rc == 0 && !st.quiet)
         fprintf(stderr, "wscat: closed with code %d%s%s\n", st.close_code, st.close_reason[0] ? ": " : "",
                 st.close_reason);
-    ws_disconnect(&c);
+    wscat_disconnect(&c);
     free(line), free(protocols), free(headers);
     return rc;
 }

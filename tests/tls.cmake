@@ -30,8 +30,10 @@ if(WS_MBEDTLS_INCLUDE_DIR AND WS_MBEDTLS_LIB AND WS_MBEDX509_LIB AND WS_MBEDCRYP
   endforeach()
   # tls.node_client_echo_server and tls.browser (which need echo_server)
   # are added by examples/tls.cmake, included after this file.
-  add_test(NAME tls.compile COMMAND sh ${WS_TLS_DIR}/compile_check.sh ${CMAKE_SOURCE_DIR})
-  set_tests_properties(tls.compile PROPERTIES TIMEOUT 900 LABELS tls)
+  if(NOT WS_SANITIZE) # compiler checks: once is enough
+    add_test(NAME tls.compile COMMAND sh ${WS_TLS_DIR}/compile_check.sh ${CMAKE_SOURCE_DIR})
+    set_tests_properties(tls.compile PROPERTIES TIMEOUT 900 LABELS tls)
+  endif()
 else()
   set(WS_MBEDTLS_FOUND OFF)
   add_test(NAME tls.mbedtls_found

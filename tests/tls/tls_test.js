@@ -1,6 +1,7 @@
 'use strict';
 // wss:// tests for the mbedTLS adapter of ws.h, one case per CTest test:
 //   node tls_test.js CASE --peer PATH/tls_peer [--echo PATH/echo_server]
+//                         [--wscat PATH/wscat]
 // Certificates are made here with openssl: a test CA, a server certificate
 // for localhost, 127.0.0.1 and ::1 signed by it, a second CA that signed
 // nothing we serve, and a certificate for another host name. Every peer runs
@@ -440,6 +441,40 @@ cases.garbage = async () => {
     'server sends half a ServerHello and hangs up');
 };
 
+// examples/wscat over wss to examples/echo_server --tls: --ca, the refusal
+// of an untrusted server, --insecure (which must warn), a missing CA file.
+cases.wscat = async () => {
+  const certs = makeCerts();
+  const s = await startServer(opt.echo, ['--tls', certs.cert, certs.key, '--host', '127.0.0.1', '--port', '0'],
+    /listening on wss:\/\/127\.0\.0\.1:(\d+)\//);
+  const wscat = (args, input) => new Promise((resolve) => {
+    const p = spawn(opt.wscat, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(p);
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), 60000);
+    p.on('close', (code) => { clearTimeout(t); children.delete(p); resolve({ code, out, err }); });
+    p.stdin.end(input);
+  });
+  const url = 'wss://localhost:' + s.port + '/';
+  const lines = 'hello\nw\u00f6rld \u2713\n' + 'x'.repeat(100000) + '\n';
+  let r = await wscat(['--ca', certs.ca, url], lines);
+  check(r.code === 0 && r.out === lines && sanitizerClean(r.err), 'wscat --ca: lines echoed over wss', r.code + ' ' + r.err);
+  r = await wscat(['--ca', certs.otherCa, url], 'x\n');
+  check(r.code === 1 && /not correctly signed by the trusted CA/.test(r.err) && r.out === '',
+    'wscat refuses a server its CA did not sign, saying why', r.code + ' ' + r.err);
+  r = await wscat(['--insecure', 'wss://127.0.0.1:' + s.port + '/'], 'y\n');
+  check(r.code === 0 && r.out === 'y\n' && /WARNING: --insecure/.test(r.err), 'wscat --insecure works and warns',
+    r.code + ' ' + r.err);
+  r = await wscat(['--ca', path.join(work, 'nope.crt'), url], 'x\n');
+  check(r.code === 1 && /could not load the trusted CA certificates from .*nope\.crt/.test(r.err),
+    'wscat names a missing CA file', r.code + ' ' + r.err);
+  const code = await stopServer(s);
+  check(code === 0 && sanitizerClean(s.err), 'echo_server exits 0 and clean', code + ' ' + s.err.slice(-2000));
+};
+
 // Headless Chromium over wss to examples/echo_server --tls (or tls_peer),
 // from a page served by a tiny Node server on 127.0.0.1.
 cases.browser = async () => {
@@ -522,7 +557,8 @@ cases.browser = async () => {
 
 (async () => {
   if (!cases[CASE] || !opt.peer) {
-    console.error('usage: node tls_test.js ' + Object.keys(cases).join('|') + ' --peer TLS_PEER [--echo ECHO_SERVER]');
+    console.error('usage: node tls_test.js ' + Object.keys(cases).join('|') +
+      ' --peer TLS_PEER [--echo ECHO_SERVER] [--wscat WSCAT]');
     process.exit(2);
   }
   const t0 = Date.now();
