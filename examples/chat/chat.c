@@ -171,6 +171,8 @@ typedef struct client {
     size_t body_len, body_off;
     ws_conn ws;
     int counted;        /* OPEN and counted in g.users */
+    int drop;           /* to be cut off by the sweep (not from a callback,
+                           where the connection may be mid-read) */
     char name[40];
 } client;
 
@@ -226,22 +228,20 @@ static void on_signal(int sig) {
  * holds up the others and never makes the server grow without bound. */
 static void deliver(client *cl, const char *data, size_t len) {
     int r;
-    if (cl->kind != C_WS || ws_state(&cl->ws) != WS_OPEN) return;
+    if (cl->kind != C_WS || cl->drop || ws_state(&cl->ws) != WS_OPEN) return;
     if (ws_buffered_amount(&cl->ws) + len > g.max_queue) {
         logf_("%s is too slow (%lu bytes queued): closing it with 1008", cl->name,
               (unsigned long)ws_buffered_amount(&cl->ws));
         /* The send queue's hard bound leaves room for the close frame. */
-        if (ws_close(&cl->ws, WS_CLOSE_POLICY, "too slow: send queue full") < 0) {
-            ws_disconnect(&cl->ws);
-            cl->fd = -1;
-        }
+        if (ws_close(&cl->ws, WS_CLOSE_POLICY, "too slow: send queue full") < 0 &&
+            ws_state(&cl->ws) != WS_CLOSED)
+            cl->drop = 1;
         return;
     }
     r = ws_send(&cl->ws, WS_OP_TEXT, data, len);
     if (r == WS_E_FULL) {
         logf_("%s: send queue full: dropping the connection", cl->name);
-        ws_disconnect(&cl->ws);
-        cl->fd = -1;
+        cl->drop = 1;
     }
     /* WS_E_CLOSED: the transport failed; the sweep removes it. */
 }
@@ -258,11 +258,13 @@ static const char *redis_state(void) {
     return "off";
 }
 
+/* To one client (its name, or an error about what it sent), or to all (the
+ * number of users changed). */
 static void send_status(client *to, const char *error) {
     buf b = {0};
-    buf_str(&b, "{\"type\":\"status\",\"users\":");
-    buf_uint(&b, g.users);
-    buf_str(&b, ",\"redis\":\"");
+    buf_str(&b, "{\"type\":\"status\",");
+    if (!to) buf_str(&b, "\"users\":"), buf_uint(&b, g.users), buf_str(&b, ",");
+    buf_str(&b, "\"redis\":\"");
     buf_str(&b, redis_state());
     buf_str(&b, "\"");
 #ifdef CHAT_HAVE_REDIS
@@ -744,14 +746,21 @@ static void accept_clients(void) {
     }
 }
 
-/* Removes the clients that are done; returns how many remain. */
+/* Removes the clients that are done (cutting off those marked to drop). */
 static void sweep(uint64_t now) {
     int i, j = 0;
     for (i = 0; i < g.nclients; i++) {
         client *cl = g.clients[i];
         int done;
-        if (cl->kind == C_WS) done = ws_state(&cl->ws) == WS_CLOSED;
-        else done = cl->deadline && now >= cl->deadline;
+        if (cl->kind == C_WS) {
+            done = ws_state(&cl->ws) == WS_CLOSED || cl->drop;
+            if (done && ws_state(&cl->ws) != WS_CLOSED) {
+                ws_disconnect(&cl->ws); /* closes the socket, reports on_close */
+                cl->fd = -1;
+            }
+        } else {
+            done = cl->deadline && now >= cl->deadline;
+        }
         if (done && cl->kind == C_HTTP_READ) {
             /* Too slow to send a request: say so, then linger. */
             http_error(cl, 408, 0, NULL);
@@ -926,7 +935,7 @@ int main(int argc, char **argv) {
         }
         if (stop_at && (!g.nclients || now >= stop_at)) break;
 
-        if (!stop_at && g.nclients < MAX_CLIENTS) {
+        if (!stop_at) { /* a full table still accepts, to answer 503 */
             listen_at = n;
             pfd[n].fd = g.listen_fd, pfd[n].events = POLLIN, who[n++] = NULL;
         }

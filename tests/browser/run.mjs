@@ -63,6 +63,15 @@ cases.load = async (t) => {
   assert.deepEqual(page.errors, []);
   await t.shot(page, 'load');
   t.note('readyState sequence: ' + states.join(' -> '));
+  // A browser without WebSocket: the page says so instead of failing.
+  const old = await b.newPage();
+  await old.addInitScript(() => { delete window.WebSocket; });
+  await old.goto(srv.url, { waitUntil: 'load', timeout: WAIT });
+  await old.waitForSelector('#nows:not([hidden])', { timeout: WAIT });
+  assert.match(await old.textContent('#nows'), /no WebSocket support/);
+  assert.equal(await old.textContent('#state'), 'UNSUPPORTED');
+  assert.deepEqual(old.errors, []);
+  await t.shot(old, 'load-no-websocket');
 };
 
 // Two pages chat with each other through the UI; "/kick-me" is an ordinary
@@ -92,6 +101,17 @@ cases.chat = async (t) => {
   assert.deepEqual(a.errors, []);
   await t.shot(a, 'chat-a');
   await t.shot(c, 'chat-b');
+  // The close button closes (1000) and stays closed; Connect joins again.
+  // (The CloseEvent carries the server's close frame: the code echoed, no
+  // reason.)
+  await c.click('#close');
+  await pageWait(c, () => chat.lastClose !== null && document.getElementById('close').textContent === 'Connect');
+  assert.deepEqual(await c.evaluate(() => chat.lastClose), { code: 1000, reason: '', wasClean: true, readyState: 3 });
+  assert.match(srv.out, /left: 1000 closed by the user/);
+  await pageWait(a, () => document.getElementById('users').textContent === '1');
+  await c.click('#close');
+  await pageWait(c, () => chat.ws.readyState === 1 && chat.me);
+  await pageWait(a, () => document.getElementById('users').textContent === '2');
 };
 
 // A 1 MiB message sent through one page's ws arrives intact at the other.
@@ -439,6 +459,7 @@ cases.backpressure = async (t) => {
   slow.sock.resume();
   const close = await slow.next((f) => f.opcode === 8, 30000);
   assert.equal(closeCode(close), 1008);
+  slow.sendFrame(8, close.payload.subarray(0, 2)); // the closing handshake
   await slow.waitClosed();
   fast.destroy();
   t.note('slow reader closed after ' + (sent / 1048576).toFixed(1) + ' MiB were broadcast');
