@@ -18,8 +18,9 @@
 #    user callbacks not included) and sizeof(ws_conn) on the 32-bit target.
 #    It reports sizes against the budget but never fails on them.
 #
-# WS_H_DIR=dir measures the ws.h in dir instead of the repository's (to try a
-# change to the header before making it); ARM_CC names another compiler.
+# EMBEDDED_CPUS="cortex-m4" limits the targets; WS_H_DIR=dir measures the
+# ws.h in dir instead of the repository's (to try a change to the header
+# before making it); ARM_CC names another compiler.
 #
 # Exit status: 0 when everything compiled (and linked), 1 otherwise - also
 # when arm-none-eabi-gcc is missing, since CI installs it.
@@ -50,7 +51,7 @@ emb=$root/examples/embedded
 inc=${WS_H_DIR:-$root}
 WARN="-std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror"
 OPT="-Os -ffunction-sections -fdata-sections"
-CPUS="cortex-m0plus cortex-m4"
+CPUS=${EMBEDDED_CPUS:-cortex-m0plus cortex-m4}
 passed=0
 failed=0
 
@@ -226,7 +227,7 @@ for cpu in $CPUS; do
     # name|role|flags|budget
     while IFS='|' read -r name role flags budget; do
         [ -n "$name" ] || continue
-        tag=$(echo "$name" | tr -c 'a-z0-9\n' '-')
+        tag=$(echo "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | tr -s '-')
         elf="$out/size-$cpu-$tag.elf"
         if ! link_app "$cpu" "$role" "$flags" "$elf"; then
             bad "link $name for $cpu"
@@ -284,11 +285,20 @@ if [ -f "$detail.sections" ]; then
         awk '$3 ~ /\.a\(/ { f = $3; sub(/.*\//, "", f); printf "%6d  %-10s %s\n", $1, $2, f }' |
         sort -rn | head -15
     echo
-    echo "== Stack: worst-case depth in bytes below each entry point (Cortex-M4, both roles;"
-    echo "   callbacks and io functions not included - add your own deepest callback)"
-    stack_depth "$detail-ws.ci" ws_pump ws_feed ws_client_start ws_send ws_send_text ws_close ws_ping |
-        awk '{ printf "   %-18s %s\n", $1, $2 }'
-    echo "   largest frames:"
+    echo "== Stack: worst-case depth in bytes below each entry point (Cortex-M4; the"
+    echo "   callbacks and io functions are not included - add your deepest callback)"
+    printf '   %-18s %8s %8s %8s %12s\n' "" server client both "both, cork 0"
+    for fn in ws_pump ws_feed ws_client_start ws_send ws_send_text ws_close ws_ping; do
+        row=""
+        for v in server client both-roles both-cork-frames-0; do
+            f="$out/size-cortex-m4-$v-ws.ci"
+            d=$( [ -f "$f" ] && stack_depth "$f" "$fn" | awk 'NR == 1 { print $2 }')
+            row="$row ${d:--}"
+        done
+        # shellcheck disable=SC2086
+        printf '   %-18s %8s %8s %8s %12s\n' "$fn" $row
+    done
+    echo "   largest frames (both roles):"
     sort -t"$(printf '\t')" -k2 -rn "$detail-ws.su" | head -6 |
         awk -F'\t' '{ n = $1; sub(/.*:/, "", n); printf "   %-22s %5d bytes\n", n, $2 }'
 fi

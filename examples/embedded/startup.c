@@ -66,7 +66,8 @@ static void emb_exit(int code) {
  * lr, pc, xpsr). Says which fault and where, then ends the run with 99 so a
  * crash can never look like a pass, nor hang the test. */
 void emb_fault(const uint32_t *frame);
-void emb_fault(const uint32_t *frame) {
+/* used: only the assembly stub refers to it, which LTO cannot see. */
+__attribute__((used)) void emb_fault(const uint32_t *frame) {
     static const char *const names[] = {"?",        "Reset",    "NMI",      "HardFault",
                                         "MemManage", "BusFault", "UsageFault"};
     static const char hex[] = "0123456789abcdef";
