@@ -17,9 +17,16 @@ for cc in gcc clang g++ clang++; do
         fail=$((fail + 1))
         continue
     fi
-    case $cc in *++) src=$TMP/tu.cpp std="-x c++" ;; *) src=$TMP/tu.c std="-std=c99" ;; esac
-    for defs in "" "-DWS_MBEDTLS" "-DWS_MBEDTLS -DWS_STATIC" "-DWS_MBEDTLS -DWS_NO_SOCKETS" \
-        "-DWS_MBEDTLS -DWS_NO_CLIENT" "-DWS_MBEDTLS -DWS_NO_SERVER"; do
+    case $cc in
+    *++) src=$TMP/tu.cpp std="-x c++" variants='""|-DWS_MBEDTLS|-DWS_MBEDTLS -DWS_STATIC' ;;
+    *) src=$TMP/tu.c std="-std=c99"
+       variants='""|-DWS_MBEDTLS|-DWS_MBEDTLS -DWS_STATIC|-DWS_MBEDTLS -DWS_NO_SOCKETS|-DWS_MBEDTLS -DWS_NO_CLIENT|-DWS_MBEDTLS -DWS_NO_SERVER' ;;
+    esac
+    IFS='|'
+    set -f
+    for defs in $variants; do
+        unset IFS
+        [ "$defs" = '""' ] && defs=""
         if $cc $std $W $defs -I"$ROOT" "$src" -o "$TMP/tu" $LIBS >"$TMP/log" 2>&1; then
             pass=$((pass + 1))
         else
@@ -27,7 +34,10 @@ for cc in gcc clang g++ clang++; do
             head -30 "$TMP/log"
             fail=$((fail + 1))
         fi
+        IFS='|'
     done
+    unset IFS
+    set +f
 done
 # Without WS_MBEDTLS nothing of mbedTLS may be referenced.
 if gcc -std=c99 $W -I"$ROOT" "$TMP/tu.c" -o "$TMP/tu" >"$TMP/log" 2>&1 && ! nm "$TMP/tu" | grep -q mbedtls; then

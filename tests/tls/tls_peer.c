@@ -14,9 +14,10 @@
  *       sends, ping/pong, a close with code and reason from each side,
  *       every echo compared byte for byte. Prints "N passed, N failed".
  *
- *   tls_peer client URL [--ca FILE | --insecure] expect-fail TEXT
+ *   tls_peer client URL [--ca FILE | --insecure | --default] expect-fail TEXT
  *       The connection must fail before it opens, through on_error with
- *       WS_E_TLS and a reason containing TEXT.
+ *       WS_E_TLS and a reason containing TEXT. --default connects with the
+ *       plain ws_connect_url (system CAs).
  */
 #define WS_IMPLEMENTATION
 #include "ws.h"
@@ -247,7 +248,8 @@ static int client_open(ws_conn *c, ws_config *cfg, const char *url, const ws_tls
     cfg->max_message = (size_t)20 << 20;
     cfg->max_send_buffer = (size_t)48 << 20;
     cfg->handshake_timeout_ms = 20000;
-    r = ws_connect_url_tls(c, cfg, url, NULL, to);
+    /* NULL: the plain ws_connect_url, whose wss:// trusts the system CAs */
+    r = to ? ws_connect_url_tls(c, cfg, url, NULL, to) : ws_connect_url(c, cfg, url, NULL);
     if (r < 0) {
         fprintf(stderr, "connect: %s (%s)\n", ws_strerror(r), cl.reason);
         return r;
@@ -381,6 +383,7 @@ static int run_expect_fail(const char *url, const ws_tls_options *to, const char
 
 int main(int argc, char **argv) {
     ws_tls_options to;
+    const ws_tls_options *use = &to;
     const char *url;
     int a;
     signal(SIGPIPE, SIG_IGN);
@@ -394,8 +397,9 @@ int main(int argc, char **argv) {
     for (a = 3; a < argc; a++) {
         if (!strcmp(argv[a], "--ca") && a + 1 < argc) to.ca_file = argv[++a];
         else if (!strcmp(argv[a], "--insecure")) to.insecure_skip_verify = 1;
-        else if (!strcmp(argv[a], "suite")) return run_suite(url, &to);
-        else if (!strcmp(argv[a], "expect-fail") && a + 1 < argc) return run_expect_fail(url, &to, argv[a + 1]);
+        else if (!strcmp(argv[a], "--default")) use = NULL;
+        else if (!strcmp(argv[a], "suite")) return run_suite(url, use);
+        else if (!strcmp(argv[a], "expect-fail") && a + 1 < argc) return run_expect_fail(url, use, argv[a + 1]);
         else break;
     }
     fprintf(stderr, "tls_peer client: bad arguments\n");

@@ -334,6 +334,12 @@ cases.verify = async () => {
   check(r.code === 0 && sanitizerClean(r.err), 'a certificate from another CA is refused, saying so',
     r.out + r.err);
   console.log('untrusted CA -> ' + (r.out.match(/reason: .*/) || [''])[0]);
+  // ws_connect_url itself takes wss:// and verifies by default (against the
+  // system bundle, which does not hold our test CA).
+  r = await run(opt.peer, ['client', 'wss://localhost:' + good.port + '/', '--default', 'expect-fail',
+    'not correctly signed by the trusted CA'], 60000);
+  check(r.code === 0 && sanitizerClean(r.err), 'ws_connect_url(wss://) verifies against the system CAs by default',
+    r.out + r.err);
   check(good.stats.upgrades === 0 && good.stats.requests === 0 && good.stats.tlsOk === 0,
     'no WebSocket traffic reached the server', JSON.stringify(good.stats));
   await closeNodeServer(good);
