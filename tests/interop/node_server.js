@@ -6,6 +6,7 @@
 //   /echo     echoes every message with its type
 //   /ctl      takes JSON commands (see `commands` below)
 //   /headers  sends the request headers as JSON, then echoes
+//   /nopong   echoes, but never answers a ping (keepalive tests)
 // Broken upgrades (for handshake failure tests):
 //   /bad-accept /status200 /status404 /bad-subprotocol /no-upgrade
 //   /extension /hang /drop
@@ -20,6 +21,9 @@ const wss = new WebSocket.Server({
   maxPayload: 256 << 20,
   handleProtocols: (offered) => SPOKEN.find((p) => offered.has(p)) || false
 });
+
+// The same, without automatic pongs.
+const mute = new WebSocket.Server({ noServer: true, autoPong: false });
 
 const closes = []; // {code, reason} of every connection closed so far
 const closeWaiters = [];
@@ -61,14 +65,31 @@ const commands = {
   close(ws, c) {
     ws.close(c.code, c.reason);
   },
+  // Sends hex-encoded bytes as one text (or binary) message, unchecked.
+  raw(ws, c) {
+    ws.send(Buffer.from(c.hex, 'hex'), { binary: !!c.binary });
+  },
   terminate(ws) {
     ws.terminate();
   },
-  // Answers with the close (code, reason) whose reason is `tag`, once seen.
+  // Every close seen so far, as JSON.
+  closes(ws) {
+    ws.send(JSON.stringify(closes));
+  },
+  // Answers with the close (code, reason) whose reason is `tag`, once seen;
+  // after `timeout` ms (default 10000) with the last close seen instead.
   'wait-close'(ws, c) {
     const found = closes.find((r) => r.reason === c.tag);
-    if (found) ws.send(JSON.stringify(found));
-    else closeWaiters.push({ tag: c.tag, fn: (rec) => ws.send(JSON.stringify(rec)) });
+    if (found) {
+      ws.send(JSON.stringify(found));
+      return;
+    }
+    const waiter = { tag: c.tag, fn: (rec) => { clearTimeout(timer); ws.send(JSON.stringify(rec)); } };
+    const timer = setTimeout(() => {
+      closeWaiters.splice(closeWaiters.indexOf(waiter), 1);
+      ws.send(JSON.stringify(closes[closes.length - 1] || {}));
+    }, c.timeout || 10000);
+    closeWaiters.push(waiter);
   }
 };
 
@@ -76,7 +97,7 @@ function echo(ws) {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
 }
 
-wss.on('connection', (ws, req) => {
+function onConnection(ws, req) {
   const path = req.url.split('?')[0];
   ws.on('close', recordClose);
   ws.on('error', () => {});
@@ -97,7 +118,9 @@ wss.on('connection', (ws, req) => {
     if (path === '/headers') ws.send(JSON.stringify(req.headers));
     echo(ws);
   }
-});
+}
+wss.on('connection', onConnection);
+mute.on('connection', onConnection);
 
 function acceptFor(req) {
   return crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
@@ -134,6 +157,7 @@ server.on('upgrade', (req, sock, head) => {
   sock.on('error', () => {});
   const path = req.url.split('?')[0];
   if (broken[path]) broken[path](req, sock);
+  else if (path === '/nopong') mute.handleUpgrade(req, sock, head, (ws) => mute.emit('connection', ws, req));
   else wss.handleUpgrade(req, sock, head, (ws) => wss.emit('connection', ws, req));
 });
 server.listen(0, '127.0.0.1', () => {
@@ -143,6 +167,7 @@ server.listen(0, '127.0.0.1', () => {
 function stop() {
   for (const s of hanging) s.destroy();
   for (const ws of wss.clients) ws.terminate();
+  for (const ws of mute.clients) ws.terminate();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
 }
