@@ -2334,10 +2334,8 @@ static void ws__process(ws_conn *c) {
     cork.bytes = 0;
     if (c->server && WS_CORK_FRAMES > 0 && !outer) c->cork = &cork;
     ws__process_read(c);
-    if (c->cork == &cork) {
-        ws__uncork(c);
-        c->cork = outer;
-    }
+    if (c->cork == &cork) ws__uncork(c);
+    c->cork = outer; /* the batch lives on this stack frame only */
 }
 
 static void ws__process_read(ws_conn *c) {
@@ -2719,6 +2717,9 @@ WS_DEF const ws_io *ws_posix_io(void) {
 }
 
 WS_DEF int ws_conn_fd(const ws_conn *c) {
+#ifdef WS_MBEDTLS
+    if (c->io == ws_tls_io()) return ws_tls_conn_fd(c);
+#endif
     return c->io == ws_posix_io() ? (int)(intptr_t)c->io_user : -1;
 }
 
@@ -2890,6 +2891,9 @@ WS_DEF int ws_connect_url(ws_conn *c, const ws_config *cfg, const char *url, con
 WS_DEF int ws_poll(ws_conn *c, int timeout_ms) {
     struct pollfd pfd;
     long t = ws_next_timeout(c);
+#ifdef WS_MBEDTLS
+    if (c->io == ws_tls_io()) return ws_tls_poll(c, timeout_ms);
+#endif
     if (c->state == WS_CLOSED) return WS_E_CLOSED;
     pfd.fd = ws_conn_fd(c);
     pfd.events = (short)(POLLIN | (ws_wants_write(c) ? POLLOUT : 0));
@@ -2903,7 +2907,14 @@ WS_DEF int ws_poll(ws_conn *c, int timeout_ms) {
 }
 
 WS_DEF void ws_disconnect(ws_conn *c) {
-    int fd = ws_conn_fd(c);
+    int fd;
+#ifdef WS_MBEDTLS
+    if (c->io == ws_tls_io()) {
+        ws_tls_disconnect(c);
+        return;
+    }
+#endif
+    fd = ws_conn_fd(c);
     if (fd >= 0) close(fd);
     if (c->io == ws_posix_io()) c->io_user = (void *)(intptr_t)-1;
     if (c->state != WS_CLOSED) {
