@@ -74,7 +74,12 @@ H int h_check(int ok, const char *expr, const char *file, int line) {
            (long long)(want))
 
 H void h_set_ctx(const char *fmt, ...) {
+    static int buffered;
     va_list ap;
+    if (!buffered) { /* so nothing is lost if a sanitizer aborts */
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        buffered = 1;
+    }
     va_start(ap, fmt);
     vsnprintf(h_ctx, sizeof h_ctx, fmt, ap);
     va_end(ap);

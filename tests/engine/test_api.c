@@ -39,7 +39,7 @@ static void ready_state(int closer_is_server, int delivery) {
     hp_settle(&srv, &cli);
     CHECK_INT(ws_state(&srv.c), WS_OPEN);
     CHECK_INT(ws_state(&cli.c), WS_OPEN);
-    CHECK_INT(ws_close(closer_is_server ? &srv.c : &cli.c, 1000, NULL), 0);
+    CHECK_INT(ws_close(closer_is_server ? &srv.c : &cli.c, 1000, ""), 0);
     CHECK_INT(ws_state(closer_is_server ? &srv.c : &cli.c), WS_CLOSING);
     hp_settle(&srv, &cli);
     CHECK_INT(ws_state(&srv.c), WS_CLOSED);
@@ -177,12 +177,12 @@ static void full_edges(int server) {
     CHECK_INT(ws_buffered_amount(&s.c), cap);
     CHECK_INT(ws_send_binary(&s.c, big, 0), WS_E_FULL);
     CHECK_INT(ws_ping(&s.c, NULL, 0), WS_E_FULL);
-    CHECK_INT(ws_close(&s.c, 1000, NULL), WS_E_FULL);
+    CHECK_INT(ws_close(&s.c, 1000, ""), WS_E_FULL);
     CHECK_INT(ws_state(&s.c), WS_OPEN);
     s.io.send_blocked = 0;
     CHECK_INT(ws_flush(&s.c), 0);
     CHECK_INT(ws_send_binary(&s.c, big, 0), 0);
-    CHECK_INT(ws_close(&s.c, 1000, NULL), 0);
+    CHECK_INT(ws_close(&s.c, 1000, ""), 0);
     hs_free(&s);
 }
 
@@ -318,7 +318,7 @@ static void streaming_send(int server) {
                                  ">cont~\"\\x82\\xac\" >cont\"\" >bin~\"\\xe2\\x82\" >cont\"\\xff\"");
     /* A close in the middle of a streamed message is allowed. */
     CHECK_INT(ws_send_frame(&s.c, WS_OP_BINARY, "part", 4, 0), 0);
-    CHECK_INT(ws_close(&s.c, 1001, NULL), 0);
+    CHECK_INT(ws_close(&s.c, 1001, ""), 0);
     CHECK_INT(ws_send_frame(&s.c, WS_OP_CONTINUATION, "rest", 4, 1), WS_E_STATE);
     CHECKF(strstr(frames_of(&s, &o), ">bin~\"part\" >close:1001") != NULL, "%s", hb_cstr(&o.frames));
     h_out_free(&o);
@@ -407,7 +407,7 @@ static void start_open(int delivery) {
     hp_settle(&srv, &cli);
     CHECK_STR(hb_cstr(&srv.log), "open\"\" text\"to server\" pong\"s\"");
     CHECK_STR(hb_cstr(&cli.log), "open\"\" text\"to client\" ping\"s\"");
-    CHECK_INT(ws_close(&cli.c, 1000, NULL), 0);
+    CHECK_INT(ws_close(&cli.c, 1000, ""), 0);
     hp_settle(&srv, &cli);
     CHECK_INT(ws_state(&srv.c), WS_CLOSED);
     CHECK_INT(ws_state(&cli.c), WS_CLOSED);
@@ -524,6 +524,69 @@ static void transport_errors(int server) {
     hs_free(&s);
 }
 
+/* ws_close from on_open, and ws_send from on_request (not open yet). */
+static int request_send_rc = 99;
+static int request_sends(hsess *s, const ws_request *req, ws_accept *acc) {
+    (void)req, (void)acc;
+    request_send_rc = ws_send_text(&s->c, "too early");
+    return 0;
+}
+static void close_from_on_open_cb(ws_conn *c, const char *sub) {
+    hcb_open(c, sub);
+    (void)ws_close(c, 4000, "not today");
+}
+
+static void handshake_callbacks(int server, int delivery) {
+    hsess s;
+    hout o;
+    hbuf in = {0};
+    memset(&o, 0, sizeof o);
+    h_set_ctx("ws_close from on_open [%s, %s]", server ? "server" : "client", h_dname[delivery]);
+    hs_init(&s, server, delivery, 91);
+    s.cfg.on_open = close_from_on_open_cb;
+    s.on_request = request_sends;
+    if (server) CHECK(hs_start_server(&s) == 0);
+    else CHECK(hs_start_client(&s, &h_client_opts) == 0);
+    hs_handshake_bytes(&s, &in);
+    h_frame(&in, &s.rng, server, 0x89, "p", 1); /* behind the handshake: no pong after our close */
+    hs_deliver(&s, in.p, in.len);
+    if (server) CHECK_INT(request_send_rc, WS_E_STATE);
+    CHECK_INT(ws_state(&s.c), WS_CLOSING);
+    h_parse_out(&s, &o);
+    if (server) CHECK_INT(o.status, 101);
+    CHECK_STR(hb_cstr(&o.frames), ">close:4000");
+    CHECK_STR(o.close_reason, "not today");
+    h_out_free(&o);
+    hb_clear(&in);
+    h_close_frame(&in, &s.rng, server, 4000, "");
+    hs_deliver(&s, in.p, in.len);
+    if (!server) hs_eof(&s);
+    CHECK_INT(ws_state(&s.c), WS_CLOSED);
+    CHECK_INT(s.close_code, 4000);
+    hs_invariants(&s);
+    hb_free(&in);
+    hs_free(&s);
+}
+
+/* A NULL reason means none (ws_close computes its length as 0). Run last:
+ * under UBSan a NULL handed to memcpy aborts the program. */
+static void close_null_reason(void) {
+    int server;
+    for (server = 0; server < 2; server++) {
+        hsess s;
+        hout o;
+        memset(&o, 0, sizeof o);
+        h_set_ctx("ws_close(1000, NULL) [%s]", server ? "server" : "client");
+        hs_init(&s, server, D_WHOLE, 90);
+        open_scripted(&s, server);
+        CHECK_INT(ws_close(&s.c, 1000, NULL), 0);
+        CHECK_STR(frames_of(&s, &o), ">close:1000");
+        CHECK_STR(o.close_reason, "");
+        h_out_free(&o);
+        hs_free(&s);
+    }
+}
+
 int main(void) {
     int d, server, who, alloc;
     unsigned k;
@@ -551,5 +614,8 @@ int main(void) {
         start_open(d);
     }
     arguments();
+    for (server = 0; server < 2; server++)
+        for (d = 0; d < D_COUNT; d++) handshake_callbacks(server, d);
+    close_null_reason();
     return h_report();
 }

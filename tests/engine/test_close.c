@@ -301,7 +301,7 @@ static void close_timeouts(int server) {
             hs_deliver(&s, in.p, in.len);
             hb_free(&in);
         }
-        CHECK_INT(ws_close(&s.c, 1000, NULL), 0);
+        CHECK_INT(ws_close(&s.c, 1000, ""), 0);
         hs_settle(&s);
         CHECK_INT(ws_next_timeout(&s.c), -1);
         CHECK_INT(ws_state(&s.c), WS_CLOSING);

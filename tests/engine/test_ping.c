@@ -143,7 +143,7 @@ static void keepalive_quiet(int server) {
     s.cfg.ping_interval_ms = 1000;
     s.cfg.close_timeout_ms = 60000;
     open_scripted(&s, server, D_WHOLE, 62);
-    CHECK_INT(ws_close(&s.c, 1000, NULL), 0);
+    CHECK_INT(ws_close(&s.c, 1000, ""), 0);
     s.io.now += 5000;
     hs_settle(&s);
     CHECK_STR(frames_out(&s, &o), ">close:1000");

@@ -106,7 +106,7 @@ typedef struct ff {
     const char *bad;    /* the byte that makes it impossible */
 } ff;
 
-static const ff ffs[] = {
+static const ff ff_cases[] = {
     {"0xFF after ASCII", NULL, 0x81, "hello ", "\xff"},
     {"bad continuation of a 4-byte sequence", NULL, 0x81, "hi \xf0\x9f\x98", "\x28"},
     {"overlong E0 80", NULL, 0x81, "x\xe0", "\x80"},
@@ -201,13 +201,13 @@ int main(void) {
     int server, fixed, stream, d;
     unsigned k;
     h_run_table(rows, sizeof rows / sizeof rows[0], 6, HR_BOTH);
-    for (i = 0; i < sizeof ffs / sizeof ffs[0]; i++)
+    for (i = 0; i < sizeof ff_cases / sizeof ff_cases[0]; i++)
         for (server = 0; server < 2; server++)
             for (fixed = 0; fixed < 2; fixed++)
                 for (stream = 0; stream < 2; stream++)
                     for (d = 0; d < D_COUNT; d++)
                         for (k = 0; k < (d == D_RANDOM ? 4u : d == D_FEED_SPLIT ? 2u : 1u); k++)
-                            fail_fast(&ffs[i], server, fixed, stream, d, 31u * i + 7u * k + (unsigned)d);
+                            fail_fast(&ff_cases[i], server, fixed, stream, d, 31u * i + 7u * k + (unsigned)d);
     for (server = 0; server < 2; server++)
         for (d = 0; d < D_COUNT; d++) exact_position(server, d);
     return h_report();
