@@ -1016,12 +1016,15 @@ WS_DEF size_t ws_mask_copy(void *dst, const void *src, size_t len, const unsigne
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
     offset &= 3;
-    /* Byte-wise until the destination is word aligned. */
+#ifndef WS__SIMD
+    /* Byte-wise until the destination is word aligned (a target without
+     * SIMD may also lack fast unaligned access; SIMD targets have it). */
     while (i < len && ((uintptr_t)(d + i) & (sizeof(size_t) - 1))) {
         d[i] = (unsigned char)(s[i] ^ key[offset]);
         i++, offset = (offset + 1) & 3;
     }
-    if (len - i >= sizeof(size_t)) {
+#endif
+    if (len - i >= 4) {
         unsigned char rot[4];
         uint32_t k4;
         size_t k;
@@ -1044,7 +1047,14 @@ WS_DEF size_t ws_mask_copy(void *dst, const void *src, size_t len, const unsigne
             w ^= k;
             WS_MEMCPY(d + i, &w, sizeof w);
         }
-        /* A word is a multiple of 4 bytes, so offset is unchanged here. */
+        if (len - i >= 4) {
+            uint32_t w;
+            WS_MEMCPY(&w, s + i, 4);
+            w ^= k4;
+            WS_MEMCPY(d + i, &w, 4);
+            i += 4;
+        }
+        /* Words are whole multiples of 4 bytes: offset is unchanged. */
     }
     for (; i < len; i++) {
         d[i] = (unsigned char)(s[i] ^ key[offset]);
@@ -1150,10 +1160,12 @@ static size_t ws__utf8_tail(const unsigned char *p, size_t i) {
  * get its exact position and state. */
 static size_t ws__utf8_simd(const unsigned char *p, size_t len) {
     size_t i = 0;
+    int open = 0; /* the last vector was not ASCII: a sequence may go on */
     while (len - i >= WS__SIMD) {
         ws__v cur = ws__v_load(p + i), e;
         if (ws__v_ascii(cur)) {
-            if (ws__utf8_tail(p, i)) break; /* a sequence cut short */
+            if (open && ws__utf8_tail(p, i)) break; /* a sequence cut short */
+            open = 0;
             for (i += WS__SIMD; len - i >= 4 * WS__SIMD; i += 4 * WS__SIMD) {
                 ws__v a = ws__v_or(ws__v_load(p + i), ws__v_load(p + i + WS__SIMD));
                 ws__v b = ws__v_or(ws__v_load(p + i + 2 * WS__SIMD), ws__v_load(p + i + 3 * WS__SIMD));
@@ -1169,9 +1181,10 @@ static size_t ws__utf8_simd(const unsigned char *p, size_t len) {
             e = ws__utf8_errors(cur, ws__v_load(head + 2), ws__v_load(head + 1), ws__v_load(head));
         }
         if (ws__v_any(e)) break;
+        open = 1;
         i += WS__SIMD;
     }
-    return i - ws__utf8_tail(p, i);
+    return open ? i - ws__utf8_tail(p, i) : i;
 }
 #endif
 
@@ -1186,7 +1199,7 @@ WS_DEF int ws_utf8_feed(ws_utf8_state *state, const void *data, size_t len, size
     while (i < len) {
         if (st == 0) {
 #ifdef WS__SIMD
-            i += ws__utf8_simd(p + i, len - i);
+            if (len - i >= WS__SIMD) i += ws__utf8_simd(p + i, len - i);
 #else
             /* ASCII fast path: 16 bytes per step while no high bit shows. */
             while (len - i >= 16) {
