@@ -48,6 +48,13 @@ static const hrow rows[] = {
     {"1 KiB buffer: 444 + 125-byte ping + 444", HR_BOTH, HC_FIXED1K, HO_NOSTREAM,
      {FBIG(0x02, 444), FBIG(0x89, 125), FBIG(0x80, 444), FEND}, 0, "ping[125:az] bin[888:d60408cd]",
      ">pong[125:az]", WS_OPEN},
+    {"1 KiB buffer: 888 + 125-byte ping + empty last fragment", HR_BOTH, HC_FIXED1K, HO_NOSTREAM,
+     {FBIG(0x02, 888), FBIG(0x89, 125), FBIG(0x80, 0), FEND}, 0, "ping[125:az] bin[888:az]", ">pong[125:az]",
+     WS_OPEN},
+    {"1 KiB buffer: 888 + 125-byte close", HR_BOTH, HC_FIXED1K, HO_NOSTREAM,
+     {FBIG(0x02, 888), FCLOSE(1000, "a reason of 123 bytes ............................................................."
+                          "........................................"), FEND},
+     0, "close:1000", ">close:1000", HE_ROLE},
     {"1 KiB buffer: 444 + close + 444", HR_BOTH, HC_FIXED1K, HO_NOSTREAM,
      {FBIG(0x02, 444), FCLOSE(1000, "a reason that is fairly long, to fill the reserve up well"), FEND}, 0,
      "close:1000", ">close:1000", HE_ROLE},
@@ -213,7 +220,9 @@ static void default_limit(int server, int delivery) {
         if (server) CHECK(hs_start_server(&s) == 0);
         else CHECK(hs_start_client(&s, &h_client_opts) == 0);
         hs_handshake_bytes(&s, &in);
-        h_frame(&in, &s.rng, server, 0x82, p, n);
+        /* Over the limit the header alone must be refused: send just it and
+         * a few payload bytes. */
+        h_frame_ex(&in, &s.rng, server, 0x82, n, 0, p, over ? 16 : n, NULL);
         hs_deliver(&s, in.p, in.len);
         h_parse_out(&s, &o);
         if (over) {
@@ -251,7 +260,7 @@ int main(void) {
                 stream_big(server, d, 99999, 30, 1, 42);
             }
             stream_limit(server, d);
-            if (d != D_BYTE && d != D_FEED_SPLIT) default_limit(server, d);
+            if (d == D_WHOLE || d == D_FEED) default_limit(server, d);
         }
     return h_report();
 }
