@@ -55,7 +55,8 @@ struct client {
     uint64_t linger_until;
     struct client *prev, *next;
 #ifdef WS_MBEDTLS
-    ws_tls tls; /* with --tls: the session under ws (which must not move) */
+    ws_tls *tls; /* with --tls: the session under ws (allocated apart, so a
+                    plain connection does not carry its kilobyte and more) */
 #endif
 };
 
@@ -122,7 +123,7 @@ static uint64_t now_ms(void) {
  * idle one still holds nothing), takes that away. Each block keeps its
  * size in front of it. */
 #define RX_CHUNK 16384 /* the first receive buffer (cfg.rx_chunk) */
-#define SPARE_MAX 64
+#define SPARE_MAX 4 /* one read takes and gives back one block: a few are plenty */
 static struct {
     void *block[SPARE_MAX];
     size_t n;
@@ -207,6 +208,9 @@ static void drop(struct client *cl) {
     else srv.clients = cl->next;
     if (cl->next) cl->next->prev = cl->prev;
     srv.num_clients--;
+#ifdef WS_MBEDTLS
+    free(cl->tls);
+#endif
     free(cl);
 }
 
@@ -287,13 +291,14 @@ static void accept_some(void) {
         }
 #ifdef WS_MBEDTLS
         if (tls.on) {
-            if (ws_tls_init(&cl->tls, &tls.cfg, fd, NULL) < 0) {
-                fprintf(stderr, "echo_server: TLS session: %s\n", ws_tls_reason(&cl->tls));
+            if (!(cl->tls = (ws_tls *)calloc(1, sizeof *cl->tls)) || ws_tls_init(cl->tls, &tls.cfg, fd, NULL) < 0) {
+                fprintf(stderr, "echo_server: TLS session: %s\n", cl->tls ? ws_tls_reason(cl->tls) : "out of memory");
                 close(fd);
+                free(cl->tls);
                 free(cl);
                 continue;
             }
-            ws_tls_conn_init(&cl->ws, &srv.cfg, &cl->tls); /* the TLS handshake runs inside ws_pump */
+            ws_tls_conn_init(&cl->ws, &srv.cfg, cl->tls); /* the TLS handshake runs inside ws_pump */
         } else
 #endif
         ws_conn_init(&cl->ws, &srv.cfg, ws_posix_io(), (void *)(intptr_t)fd);
