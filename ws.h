@@ -494,9 +494,11 @@ WS_API int ws_wants_write(const ws_conn *c);
 /* Sending. Whole messages (text must be valid UTF-8: WS_E_UTF8 otherwise),
  * pieces of one message (ws_send_frame: the first piece carries TEXT or
  * BINARY, later ones CONTINUATION, the last one fin = 1), ping and close.
- * The caller's buffer is never modified. Returns 0, WS_E_FULL when the
- * frame does not fit the send queue (nothing is queued then), WS_E_STATE
- * when not OPEN, WS_E_INVALID for bad arguments. */
+ * The caller's buffer is never modified. Returns 0; WS_E_FULL when the
+ * frame does not fit the send queue now (nothing is queued then: retry once
+ * ws_buffered_amount has gone down); WS_E_TOO_BIG when it can never fit
+ * (larger than the send buffer, or max_send_buffer); WS_E_STATE when not
+ * OPEN; WS_E_INVALID for bad arguments. */
 WS_API int ws_send(ws_conn *c, int opcode, const void *data, size_t len);
 WS_API int ws_send_text(ws_conn *c, const char *text);
 WS_API int ws_send_binary(ws_conn *c, const void *data, size_t len);
@@ -1340,7 +1342,7 @@ WS_DEF const char *ws_header_find(const ws_header *h, unsigned n, const char *na
     return NULL;
 }
 
-static unsigned ws__header_count(const ws_header *h, unsigned n, const char *name) {
+WS__UNUSED static unsigned ws__header_count(const ws_header *h, unsigned n, const char *name) {
     unsigned i, count = 0;
     for (i = 0; i < n; i++) count += (unsigned)ws__strieq(h[i].name, name);
     return count;
@@ -1391,7 +1393,7 @@ static size_t ws__header_end(const char *buf, size_t len) {
 /* Splits the header lines of a block (after the start line) in place.
  * p points at the first header line, end just past the blank line.
  * Returns 0, or 400/431 with *why. */
-static int ws__parse_headers(char *p, char *end, ws_header *h, unsigned *count, const char **why) {
+WS__UNUSED static int ws__parse_headers(char *p, char *end, ws_header *h, unsigned *count, const char **why) {
     *count = 0;
     while (p < end) {
         char *name = p, *value, *vend;
@@ -1421,7 +1423,7 @@ static int ws__parse_headers(char *p, char *end, ws_header *h, unsigned *count, 
 }
 
 /* "HTTP/x.y": returns 1 and the two digits, else 0. */
-static int ws__http_version(const char *p, unsigned *major, unsigned *minor) {
+WS__UNUSED static int ws__http_version(const char *p, unsigned *major, unsigned *minor) {
     if (WS_MEMCMP(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
         p[7] > '9')
         return 0;
@@ -1429,7 +1431,7 @@ static int ws__http_version(const char *p, unsigned *major, unsigned *minor) {
     return 1;
 }
 
-static int ws__locate_block(const char *buf, size_t len, size_t max_header, size_t *block) {
+WS__UNUSED static int ws__locate_block(const char *buf, size_t len, size_t max_header, size_t *block) {
     if (max_header == 0) max_header = 8192;
     *block = ws__header_end(buf, len < max_header ? len : max_header);
     if (*block) return 0;
@@ -1617,19 +1619,19 @@ static void ws__sb_add(ws__sb *b, const char *s, size_t n) {
     b->len += n;
     b->p[b->len] = '\0';
 }
-static void ws__sb_str(ws__sb *b, const char *s) { ws__sb_add(b, s, WS_STRLEN(s)); }
-static void ws__sb_uint(ws__sb *b, unsigned v) {
+WS__UNUSED static void ws__sb_str(ws__sb *b, const char *s) { ws__sb_add(b, s, WS_STRLEN(s)); }
+WS__UNUSED static void ws__sb_uint(ws__sb *b, unsigned v) {
     char d[12];
     size_t i = sizeof d;
     do d[--i] = (char)('0' + v % 10), v /= 10;
     while (v);
     ws__sb_add(b, d + i, sizeof d - i);
 }
-static int ws__sb_done(ws__sb *b) { return b->overflow || b->len > 0x7fffffffu ? WS_E_NOMEM : (int)b->len; }
+WS__UNUSED static int ws__sb_done(ws__sb *b) { return b->overflow || b->len > 0x7fffffffu ? WS_E_NOMEM : (int)b->len; }
 
 
 /* Text going into a header must not smuggle in line breaks. */
-static int ws__header_safe(const char *s) {
+WS__UNUSED static int ws__header_safe(const char *s) {
     if (!s) return 1;
     for (; *s; s++)
         if (*s == '\r' || *s == '\n') return 0;
@@ -1637,7 +1639,7 @@ static int ws__header_safe(const char *s) {
 }
 
 /* Extra header lines: each "Name: value\r\n", so no blank line inside. */
-static int ws__extra_safe(const char *s) {
+WS__UNUSED static int ws__extra_safe(const char *s) {
     size_t n;
     if (!s || !*s) return 1;
     n = WS_STRLEN(s);
@@ -1764,6 +1766,7 @@ WS_DEF int ws_error_response_build(char *out, size_t cap, int status, const char
 #define WS__F_REASON_RX 16u /* the peer's close reason lives at rx[0] */
 #define WS__F_CLOSE_CB 32u  /* on_close was delivered */
 #define WS__F_IO_DEAD 64u   /* the transport failed: nothing more to send */
+#define WS__F_CLOSE_OWED 128u /* the close reply waits for room in the queue */
 #define WS__REASON_AREA 128u
 
 #define WS__MIB ((size_t)1 << 20)
@@ -1899,6 +1902,8 @@ static void ws__tx_release_idle(ws_conn *c) {
     }
 }
 
+static int ws__send_close(ws_conn *c, unsigned code, const char *reason, size_t rlen);
+
 WS_DEF int ws_flush(ws_conn *c) {
     while (c->tx_len && !(c->flags & WS__F_IO_DEAD)) {
         ptrdiff_t n = c->io->send(c->io_user, c->tx + c->tx_head, c->tx_len);
@@ -1910,6 +1915,12 @@ WS_DEF int ws_flush(ws_conn *c) {
         c->tx_head += (size_t)n, c->tx_len -= (size_t)n;
     }
     if (!c->tx_len) c->tx_head = 0;
+    if ((c->flags & WS__F_CLOSE_OWED) && !c->tx_len && !(c->flags & WS__F_IO_DEAD)) {
+        /* The peer's close came while the queue was full; answer it now. */
+        c->flags &= (unsigned char)~WS__F_CLOSE_OWED;
+        if (ws__send_close(c, c->close_code == WS_CLOSE_NO_STATUS ? 0u : c->close_code, "", 0) == WS_E_CLOSED)
+            return WS_E_CLOSED;
+    }
     if ((c->flags & WS__F_IO_DEAD) || (!c->tx_len && (c->flags & WS__F_DROP))) ws__closed(c);
     return c->state == WS_CLOSED ? WS_E_CLOSED : 0;
 }
@@ -1969,7 +1980,7 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
     } else {
         hl = ws_frame_write(hdr, fin, 0, opcode, len, NULL);
     }
-    if (len > SIZE_MAX - hl) return WS_E_FULL;
+    if (len > SIZE_MAX - hl || hl + len > ws__send_bound(c)) return WS_E_TOO_BIG; /* never fits */
     if (c->server && c->cork && ((ws__cork *)c->cork)->frames) {
         ws__cork *k = (ws__cork *)c->cork;
         if (ws__corkable(c, data, len) && k->bytes <= ws__send_bound(c) &&
@@ -1987,7 +1998,6 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
         /* The bound is checked before writing so the remainder surely fits. */
         ws_iovec iov[2];
         ptrdiff_t n;
-        if (hl + len > ws__send_bound(c)) return WS_E_FULL;
         if (c->cork && ws__corkable(c, data, len)) {
             ws__cork *k = (ws__cork *)c->cork;
             WS_MEMCPY(k->hdr[0], hdr, hl);
@@ -2147,7 +2157,9 @@ static void ws__on_close_frame(ws_conn *c, const unsigned char *p, size_t len) {
     c->rx_rd = c->rx_wr = WS__REASON_AREA;
     c->msg_off = c->msg_len = 0;
     c->close_code = (unsigned short)code;
-    if (!(c->flags & WS__F_CLOSE_SENT)) (void)ws__send_close(c, code == WS_CLOSE_NO_STATUS ? 0 : code, "", 0);
+    if (!(c->flags & WS__F_CLOSE_SENT) &&
+        ws__send_close(c, code == WS_CLOSE_NO_STATUS ? 0 : code, "", 0) == WS_E_FULL)
+        c->flags |= WS__F_CLOSE_OWED; /* answered by ws_flush once there is room */
     c->state = WS_CLOSING;
     /* The server closes the TCP connection first (section 7.1.1); the
      * client waits for that, within the close timeout. */
@@ -2479,7 +2491,7 @@ static void ws__timers(ws_conn *c) {
 
 static int ws__after_input(ws_conn *c) {
     if (c->state != WS_CLOSED) {
-        if (c->tx_len) (void)ws_flush(c);
+        if (c->tx_len || (c->flags & WS__F_CLOSE_OWED)) (void)ws_flush(c);
         else if (c->flags & WS__F_DROP) ws__closed(c);
     }
     if (c->state != WS_CLOSED && (c->flags & WS__F_EOF)) {

@@ -6,7 +6,10 @@
 #   bench/run_e2e.sh [BUILD_DIR]        (default: build)
 #   env: REPS (3), SECS (3, seconds per load run), IDLE (1000 connections),
 #        SERVERS ("wsh wslay lws node"), PIN (1: server on CPU 0, loadgen on
-#        CPU 1 when taskset exists), OUT (bench/results)
+#        CPU 1 with taskset; best on a quiet machine, 0 by default),
+#        CALLGRIND (1: also count user-space instructions per message of the
+#        C servers under valgrind, which no other load on the machine
+#        disturbs; needs valgrind), OUT (bench/results)
 #
 # Per server and round, on a freshly started server:
 #   idle      RSS growth per idle connection with IDLE connections open
@@ -15,6 +18,8 @@
 #   syscalls  system calls per echoed message (perf stat -e
 #             raw_syscalls:sys_enter -p PID; strace -c -f when perf cannot)
 #   big       MB/s of payload echoed, 1 connection x 64 KiB binary messages
+# and once per C server with CALLGRIND=1: instructions per echoed message
+# (20 B x 100 connections, 64 KiB x 1), startup and handshakes subtracted.
 # Prints medians with min-max, the targets next to the measured ratios, and
 # writes $OUT/e2e.txt (the table), $OUT/e2e-raw.tsv and $OUT/e2e.svg.
 set -u
@@ -24,7 +29,8 @@ REPS=${REPS:-3}
 SECS=${SECS:-3}
 IDLE=${IDLE:-1000}
 SERVERS=${SERVERS:-"wsh wslay lws node"}
-PIN=${PIN:-1}
+PIN=${PIN:-0}
+CALLGRIND=${CALLGRIND:-1}
 OUT=${OUT:-bench/results}
 mkdir -p "$OUT"
 RAW=$OUT/e2e-raw.tsv
@@ -72,10 +78,10 @@ start_server() { # $1 server; sets SRV_PID and PORT
   local log=$TMP/$1.log i
   : >"$log"
   # shellcheck disable=SC2046
-  "${PIN_SRV[@]}" $(server_cmd "$1") >"$log" 2>&1 &
+  "${PIN_SRV[@]}" ${SRV_WRAP:-} $(server_cmd "$1") >"$log" 2>&1 &
   SRV_PID=$!
   PORT=
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     PORT=$(sed -n 's/.*listening on.*[^0-9]\([0-9][0-9]*\)\/\{0,1\}$/\1/p' "$log" | head -1)
     [ -n "$PORT" ] && return 0
     kill -0 "$SRV_PID" 2>/dev/null || break
@@ -107,7 +113,7 @@ count_syscalls() { # $1 pid, $2 seconds: prints the system calls the process mad
     awk -F, '/raw_syscalls:sys_enter/ {print $1; exit}' "$TMP/perf.txt"
   else
     timeout -s INT "$2" strace -c -f -q -p "$1" -o "$TMP/strace.txt" >/dev/null 2>&1
-    awk '/^100.00/ || / total$/ {print $(NF-1) + 0; exit}' "$TMP/strace.txt"
+    awk '/ total$/ {print $4 + 0; exit}' "$TMP/strace.txt"
   fi
 }
 
@@ -123,13 +129,16 @@ for rep in $(seq "$REPS"); do
     record "$rep" "$s" msgs_per_s "$(echo "$line" | field msgs_per_s)"
     record "$rep" "$s" user_us_per_msg "$(echo "$line" | field user_us_per_msg)"
     record "$rep" "$s" cpu_us_per_msg "$(echo "$line" | field cpu_us_per_msg)"
-    "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --conns 100 --size 20 --seconds "$SECS" >"$TMP/lg.txt" &
-    lg=$!
-    sleep 0.3 # handshakes done, load running
-    calls=$(count_syscalls "$SRV_PID" "$(awk -v s="$SECS" 'BEGIN {print s - 0.6}')")
-    wait $lg
-    rate=$(field msgs_per_s <"$TMP/lg.txt")
-    record "$rep" "$s" syscalls_per_msg "$(awk -v c="${calls:-0}" -v r="${rate:-0}" -v w="$SECS" 'BEGIN {if (r > 0 && c > 0) printf "%.3f", c / (r * (w - 0.6)); else print "nan"}')"
+    # The count spans the whole load run (and its 100 handshakes, a few
+    # hundred calls against 10^4-10^5 messages), so both counts see the
+    # same slowdown from the counting itself.
+    count_syscalls "$SRV_PID" "$(awk -v s="$SECS" 'BEGIN {print s + 1.5}')" >"$TMP/calls.txt" &
+    cnt=$!
+    sleep 0.5
+    msgs=$("${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --conns 100 --size 20 --seconds "$SECS" | field msgs)
+    wait $cnt
+    calls=$(cat "$TMP/calls.txt")
+    record "$rep" "$s" syscalls_per_msg "$(awk -v c="${calls:-0}" -v m="${msgs:-0}" 'BEGIN {if (m > 0 && c > 0) printf "%.3f", c / m; else print "nan"}')"
     line=$("${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --conns 1 --size 65536 --binary --seconds "$SECS" --server-pid "$SRV_PID")
     record "$rep" "$s" big_MB_per_s "$(echo "$line" | field MB_per_s)"
     record "$rep" "$s" big_cpu_us_per_msg "$(echo "$line" | field cpu_us_per_msg)"
@@ -137,6 +146,32 @@ for rep in $(seq "$REPS"); do
     echo "  round $rep: $(label "$s") done"
   done
 done
+
+# ---- instructions per message (callgrind) ----
+cg_total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}'; }
+cg_ir() { # $1 server, $2 connections, then loadgen arguments: prints instructions per message
+  local s=$1 n=$2 base tot msgs
+  shift 2
+  SRV_WRAP="valgrind --tool=callgrind --callgrind-out-file=$TMP/cg.base"
+  start_server "$s" || return 1
+  "$LOADGEN" --port "$PORT" --idle "$n" --server-pid "$SRV_PID" --settle-ms 200 >/dev/null
+  stop_server
+  SRV_WRAP="valgrind --tool=callgrind --callgrind-out-file=$TMP/cg.load"
+  start_server "$s" || return 1
+  msgs=$("$LOADGEN" --port "$PORT" --conns "$n" "$@" | field msgs)
+  stop_server
+  SRV_WRAP=
+  base=$(cg_total "$TMP/cg.base") tot=$(cg_total "$TMP/cg.load")
+  awk -v b="$base" -v t="$tot" -v m="$msgs" 'BEGIN {if (m > 0 && t > b) printf "%.0f", (t - b) / m; else print "nan"}'
+}
+if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+  for s in $available; do
+    [ "$s" = node ] && continue # a JIT under valgrind measures valgrind
+    record 1 "$s" ir_per_msg_small "$(cg_ir "$s" 100 --size 20 --seconds "$SECS")"
+    record 1 "$s" ir_per_msg_big "$(cg_ir "$s" 1 --size 65536 --binary --seconds "$SECS")"
+    echo "  callgrind: $(label "$s") done"
+  done
+fi
 
 # ---- summary ----
 SUMMARY=$OUT/e2e.txt
@@ -148,12 +183,13 @@ function med(key,   n, i, j, t, v) {
   lo[key] = v[1]; hi[key] = v[n]
   return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 }
+function fmt(v) { return v >= 100 ? sprintf("%.0f", v) : v >= 10 ? sprintf("%.1f", v) : sprintf("%.2f", v) }
 function name(s) { return s == "wsh" ? "ws.h echo_server" : s == "wslay" ? "wslay" : s == "lws" ? "libwebsockets" : "Node ws" }
 { if ($4 != "nan" && $4 != "") { k = $2 SUBSEP $3; cnt[k]++; val[k, cnt[k]] = $4 + 0 } }
 END {
   ns = split(servers, S, " ")
-  nm = split("msgs_per_s user_us_per_msg cpu_us_per_msg syscalls_per_msg big_MB_per_s big_cpu_us_per_msg idle_kib_per_conn", M, " ")
-  split("messages/s (100 conns x 20 B)|server user CPU us/message (20 B)|server user+sys CPU us/message (20 B)|system calls/message (20 B)|MB/s (1 conn x 64 KiB)|server CPU us/message (64 KiB)|RSS KiB per idle connection", T, "|")
+  nm = split("msgs_per_s user_us_per_msg cpu_us_per_msg syscalls_per_msg big_MB_per_s big_cpu_us_per_msg idle_kib_per_conn ir_per_msg_small ir_per_msg_big", M, " ")
+  split("messages/s (100 conns x 20 B)|server user CPU us/message (20 B)|server user+sys CPU us/message (20 B)|system calls/message (20 B)|MB/s (1 conn x 64 KiB)|server CPU us/message (64 KiB)|RSS KiB per idle connection|user instructions/message (20 B, callgrind)|user instructions/message (64 KiB, callgrind)", T, "|")
   printf "Loopback echo, %d rounds interleaved, %s s per load run, %d idle connections: median (min-max)\n\n", reps, secs, idle
   printf "%-40s", "metric"; for (i = 1; i <= ns; i++) printf " %24s", name(S[i]); printf "\n"
   for (m = 1; m <= nm; m++) {
@@ -161,7 +197,7 @@ END {
     for (i = 1; i <= ns; i++) {
       k = S[i] SUBSEP M[m]; x = med(k); R[S[i], M[m]] = x
       if (x == "nan") cell = "-"
-      else cell = sprintf("%.4g (%.3g-%.3g)", x, lo[k], hi[k])
+      else cell = sprintf("%s (%s-%s)", fmt(x), fmt(lo[k]), fmt(hi[k]))
       printf " %24s", cell
     }
     printf "\n"
@@ -172,10 +208,12 @@ END {
     if (R[S[i], "msgs_per_s"] != "nan" && R[S[i], "msgs_per_s"] > bm) { bm = R[S[i], "msgs_per_s"]; bmn = name(S[i]) }
     if (R[S[i], "user_us_per_msg"] != "nan" && R[S[i], "user_us_per_msg"] > 0 && R[S[i], "user_us_per_msg"] < bc) { bc = R[S[i], "user_us_per_msg"]; bcn = name(S[i]) }
     if (R[S[i], "big_MB_per_s"] != "nan" && R[S[i], "big_MB_per_s"] > bb) { bb = R[S[i], "big_MB_per_s"]; bbn = name(S[i]) }
+    if (R[S[i], "ir_per_msg_small"] != "nan" && R[S[i], "ir_per_msg_small"] > 0 && (!bi || R[S[i], "ir_per_msg_small"] < bi)) { bi = R[S[i], "ir_per_msg_small"]; bin = name(S[i]) }
   }
   printf "\nTargets\n"
   if (bm > 0) { r = R["wsh", "msgs_per_s"] / bm; printf "  %-52s %7.2fx  target >= 1.00x  %s  (best peer: %s)\n", "messages/s vs the best peer", r, (r >= 1 ? "MET" : "MISSED"), bmn }
   if (bc < 1e99) { r = R["wsh", "user_us_per_msg"] / bc; printf "  %-52s %7.2fx  target <= 0.50x  %s  (best peer: %s)\n", "user CPU per small message vs the best peer", r, (r <= 0.5 ? "MET" : "MISSED"), bcn }
+  if (bi > 0 && R["wsh", "ir_per_msg_small"] != "nan") { r = R["wsh", "ir_per_msg_small"] / bi; printf "  %-52s %7.2fx  target <= 0.50x  %s  (best C peer: %s)\n", "  the same in instructions (callgrind)", r, (r <= 0.5 ? "MET" : "MISSED"), bin }
   x = R["wsh", "syscalls_per_msg"]; printf "  %-52s %7.2f   target <= 2     %s\n", "system calls per echoed message", x, (x != "nan" && x <= 2 ? "MET" : "MISSED")
   if (bb > 0) { r = R["wsh", "big_MB_per_s"] / bb; printf "  %-52s %7.2fx  target >= 1.20x  %s  (best peer: %s)\n", "64 KiB MB/s vs the best peer", r, (r >= 1.2 ? "MET" : "MISSED"), bbn }
   x = R["wsh", "idle_kib_per_conn"]; printf "  %-52s %7.2f   target <= 0.50  %s\n", "idle memory, KiB per connection", x, (x != "nan" && x <= 0.5 ? "MET" : "MISSED")
@@ -194,7 +232,7 @@ END {
     for (i = 1; i <= ns; i++) {
       x = R[S[i], P[p]]; y = y0 + 22 + (i - 1) * 22
       bw = (x != "nan" && mx > 0) ? 560 * x / mx : 0
-      printf("<text x=\"10\" y=\"%d\">%s</text><rect x=\"150\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">%s</text>\n", y + 12, name(S[i]), y, bw, C[(i - 1) % 4 + 1], 156 + bw, y + 12, x == "nan" ? "n/a" : sprintf("%.4g", x)) > svg
+      printf("<text x=\"10\" y=\"%d\">%s</text><rect x=\"150\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">%s</text>\n", y + 12, name(S[i]), y, bw, C[(i - 1) % 4 + 1], 156 + bw, y + 12, (x == "nan" ? "n/a" : fmt(x))) > svg
     }
   }
   printf("</svg>\n") > svg
