@@ -2,7 +2,10 @@
 """Line coverage of one source file (ws.h) over every object of a gcc
 --coverage build, merged across translation units (standard library only).
 
-    python3 tests/coverage_report.py BUILD_DIR [SOURCE]     (SOURCE: ws.h)
+    python3 tests/coverage_report.py BUILD_DIR [SOURCE [TEXT]]   (SOURCE: ws.h)
+
+TEXT is a copy of SOURCE as it was compiled (for the annotation and the
+section names when SOURCE has changed since; default SOURCE itself).
 
 Runs `gcov --json-format --stdout` on each object's .gcda (or, for objects
 that never ran, its .gcno: their lines count as not covered), merges the
@@ -47,9 +50,12 @@ def sections(lines):
     out = [(1, "front matter and declarations")]
     for n, line in enumerate(lines, 1):
         if line.startswith("/* ====") and n < len(lines):
-            m = re.match(r"^ \* ([^.:(]+)", lines[n])
+            m = re.match(r"^ \* ([^.(]+)", lines[n])
             if m and m.group(1).strip() != "Implementation":
-                out.append((n, m.group(1).strip()))
+                head, _, rest = m.group(1).partition(":")
+                # "Adapter: POSIX sockets" keeps its kind; others their name.
+                name = head.strip() + (": " + rest.strip() if head.strip() == "Adapter" else "")
+                out.append((n, name))
     return out
 
 
@@ -113,7 +119,8 @@ def main(argv):
         print("coverage: %s was not compiled into any instrumented object: cannot measure" % source)
         return 2
 
-    with open(source, encoding="utf-8", errors="replace") as fh:
+    text = argv[3] if len(argv) > 3 else source
+    with open(text, encoding="utf-8", errors="replace") as fh:
         src = fh.read().split("\n")
     executable = sorted(counts)
     covered = [n for n in executable if counts[n] > 0]
