@@ -2,7 +2,7 @@
  * memory, in one interleaved run (every contender once per round, rounds
  * repeated), printed as medians, min-max and ratios against a yardstick
  * measured in the same round:
- *   - masking 64 KiB, per path (portable, SSE2 or NEON, AVX2), vs memcpy;
+ *   - masking 64 KiB, per path (portable, SSE2 or NEON, SSSE3, AVX2), vs memcpy;
  *   - UTF-8 validation of 64 KiB of ASCII and of mixed text, per path, vs
  *     memcpy and vs a byte-at-a-time DFA;
  *   - the engine (server role, ws_start_open, a recv callback that copies
@@ -326,7 +326,7 @@ static void target(const char *what, double measured, double goal) {
 }
 
 int main(int argc, char **argv) {
-    const struct prim *paths[3];
+    const struct prim *paths[4];
     int npaths = 0, i, k;
     const char *groups[] = {"mask 64 KiB", "UTF-8 ASCII 64 KiB", "UTF-8 mixed 64 KiB", "engine 20-byte text frames",
                             "engine 64 KiB binary frames"};
@@ -346,6 +346,7 @@ int main(int argc, char **argv) {
     paths[npaths++] = &prim_portable;
     paths[npaths++] = &prim_default;
 #ifdef BENCH_HAVE_AVX2
+    if (__builtin_cpu_supports("ssse3")) paths[npaths++] = &prim_ssse3;
     if (__builtin_cpu_supports("avx2")) paths[npaths++] = &prim_avx2;
 #endif
     src = arena + (64 - (uintptr_t)arena % 64) % 64;

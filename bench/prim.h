@@ -7,5 +7,5 @@ struct prim {
     int (*utf8_validate)(const void *data, size_t len);
     int (*utf8_bytewise)(const void *data, size_t len); /* portable build only */
 };
-extern const struct prim prim_portable, prim_default, prim_avx2;
+extern const struct prim prim_portable, prim_default, prim_ssse3, prim_avx2;
 #endif
