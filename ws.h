@@ -936,8 +936,6 @@ static ws__v ws__v_or(ws__v a, ws__v b) { return _mm256_or_si256(a, b); }
 static ws__v ws__v_and(ws__v a, ws__v b) { return _mm256_and_si256(a, b); }
 static ws__v ws__v_xor(ws__v a, ws__v b) { return _mm256_xor_si256(a, b); }
 static ws__v ws__v_subs(ws__v a, ws__v b) { return _mm256_subs_epu8(a, b); }
-static ws__v ws__v_eq(ws__v a, ws__v b) { return _mm256_cmpeq_epi8(a, b); }
-static ws__v ws__v_lts(ws__v a, ws__v b) { return _mm256_cmpgt_epi8(b, a); }
 static int ws__v_any(ws__v v) { return !_mm256_testz_si256(v, v); }
 static int ws__v_ascii(ws__v v) { return _mm256_movemask_epi8(v) == 0; }
 static ws__v ws__v_hi4(ws__v v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), ws__v_dup(15)); }
@@ -955,8 +953,6 @@ static ws__v ws__v_or(ws__v a, ws__v b) { return _mm_or_si128(a, b); }
 static ws__v ws__v_and(ws__v a, ws__v b) { return _mm_and_si128(a, b); }
 static ws__v ws__v_xor(ws__v a, ws__v b) { return _mm_xor_si128(a, b); }
 static ws__v ws__v_subs(ws__v a, ws__v b) { return _mm_subs_epu8(a, b); }
-static ws__v ws__v_eq(ws__v a, ws__v b) { return _mm_cmpeq_epi8(a, b); }
-static ws__v ws__v_lts(ws__v a, ws__v b) { return _mm_cmplt_epi8(a, b); }
 static int ws__v_any(ws__v v) { return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF; }
 static int ws__v_ascii(ws__v v) { return _mm_movemask_epi8(v) == 0; }
 #ifdef __SSSE3__ /* a byte shuffle: table lookups (SSE2 alone compares) */
@@ -966,6 +962,9 @@ static ws__v ws__v_hi4(ws__v v) { return _mm_and_si128(_mm_srli_epi16(v, 4), ws_
 static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) {
     return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)t), i);
 }
+#else
+static ws__v ws__v_eq(ws__v a, ws__v b) { return _mm_cmpeq_epi8(a, b); }
+static ws__v ws__v_lts(ws__v a, ws__v b) { return _mm_cmplt_epi8(a, b); } /* signed a < b */
 #endif
 #elif !defined(WS_NO_SIMD) && (defined(__aarch64__) || defined(_M_ARM64))
 #include <arm_neon.h>
@@ -979,8 +978,6 @@ static ws__v ws__v_or(ws__v a, ws__v b) { return vorrq_u8(a, b); }
 static ws__v ws__v_and(ws__v a, ws__v b) { return vandq_u8(a, b); }
 static ws__v ws__v_xor(ws__v a, ws__v b) { return veorq_u8(a, b); }
 static ws__v ws__v_subs(ws__v a, ws__v b) { return vqsubq_u8(a, b); }
-static ws__v ws__v_eq(ws__v a, ws__v b) { return vceqq_u8(a, b); }
-static ws__v ws__v_lts(ws__v a, ws__v b) { return vcltq_s8(vreinterpretq_s8_u8(a), vreinterpretq_s8_u8(b)); }
 static int ws__v_any(ws__v v) { return vmaxvq_u8(v) != 0; }
 static int ws__v_ascii(ws__v v) { return vmaxvq_u8(v) < 0x80; }
 static ws__v ws__v_hi4(ws__v v) { return vshrq_n_u8(v, 4); }
@@ -1107,25 +1104,41 @@ static const unsigned char ws__utf8_next[9 * 12] = {
 /* UTF-8 with vectors, after the idea of Keiser and Lemire ("Validating UTF-8
  * in less than one instruction per byte", 2021): every byte is checked
  * against the three before it in all lanes at once and the errors are ORed;
- * where exactly the input broke is left to the DFA. Two checks cover RFC 3629:
+ * where exactly the input broke is left to the DFA. RFC 3629 in lanes:
  *  - structure: a byte is a continuation (80-BF) exactly when a lead before
  *    it still wants one (C0-FF one back, E0-FF two back, F0-FF three back);
  *  - second bytes: C0 C1 F5-FF start nothing, E0 needs A0-BF (else overlong),
  *    ED 80-9F (else a surrogate), F0 90-BF (overlong), F4 80-8F (> U+10FFFF).
- * With a byte shuffle (SSSE3, AVX2, NEON) the second-byte rules are three
- * 16-entry tables, indexed by the lead's two nibbles and the next byte's
- * high nibble, whose bits (one per rule) are ANDed; SSE2 alone compares. */
+ * With a byte shuffle (SSSE3, AVX2, NEON) each pair (byte before, byte) is
+ * classified by three 16-entry tables, indexed by the earlier byte's two
+ * nibbles and the byte's high nibble; a bit is a rule, and it stands where
+ * all three tables have it:
+ *   1 a lead not followed by 80-BF     2 80-BF after ASCII
+ *   4 E0 80-9F    8 ED A0-BF    16 C0-C1 80-BF    32 F4-FF 90-BF
+ *   64 F0 or F5-FF, then 80-8F     128 80-BF after 80-BF
+ * Bit 128 is right exactly when no lead two or three back wants the byte,
+ * so XOR with that want settles the third and fourth bytes. SSE2 alone has
+ * no shuffle and compares instead. */
 #ifdef WS__V_LOOKUP
-/* Bits: 1 C0-C1, 2 E0 80-9F, 4 ED A0-BF, 8 F0 80-8F, 16 F4 90-BF, 32 F5-FF. */
-static const unsigned char ws__u8_lead_hi[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2 | 4, 8 | 16 | 32};
-static const unsigned char ws__u8_lead_lo[16] = {1 | 2 | 8, 1, 0, 0, 16, 32, 32, 32, 32, 32, 32, 32, 32, 4 | 32, 32, 32};
-static const unsigned char ws__u8_next_hi[16] = {1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32, 1 | 32,
-                                                 1 | 2 | 8 | 32, 1 | 2 | 16 | 32, 1 | 4 | 16 | 32, 1 | 4 | 16 | 32,
-                                                 1 | 32, 1 | 32, 1 | 32, 1 | 32};
-static ws__v ws__utf8_second(ws__v lead, ws__v cur) {
-    return ws__v_and(ws__v_and(ws__v_lookup(ws__u8_lead_hi, ws__v_hi4(lead)),
-                               ws__v_lookup(ws__u8_lead_lo, ws__v_and(lead, ws__v_dup(15)))),
-                     ws__v_lookup(ws__u8_next_hi, ws__v_hi4(cur)));
+static const unsigned char ws__u8_prev_hi[16] = {2, 2, 2, 2, 2, 2, 2, 2, 128, 128, 128, 128, 1 | 16, 1, 1 | 4 | 8, 1 | 32 | 64};
+#define WS__U8_ANY (1 | 2 | 128) /* the rules that do not look at the low nibble */
+static const unsigned char ws__u8_prev_lo[16] = {
+    WS__U8_ANY | 4 | 16 | 64, WS__U8_ANY | 16, WS__U8_ANY, WS__U8_ANY, WS__U8_ANY | 32, WS__U8_ANY | 32 | 64,
+    WS__U8_ANY | 32 | 64, WS__U8_ANY | 32 | 64, WS__U8_ANY | 32 | 64, WS__U8_ANY | 32 | 64, WS__U8_ANY | 32 | 64,
+    WS__U8_ANY | 32 | 64, WS__U8_ANY | 32 | 64, WS__U8_ANY | 8 | 32 | 64, WS__U8_ANY | 32 | 64, WS__U8_ANY | 32 | 64};
+static const unsigned char ws__u8_cur_hi[16] = {1, 1, 1, 1, 1, 1, 1, 1, 2 | 4 | 16 | 64 | 128, 2 | 4 | 16 | 32 | 128,
+                                                2 | 8 | 16 | 32 | 128, 2 | 8 | 16 | 32 | 128, 1, 1, 1, 1};
+#undef WS__U8_ANY
+
+/* Nonzero lanes where a byte of cur, after the bytes p1, p2, p3 one, two
+ * and three places before it, breaks a rule. */
+static ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
+    ws__v rules = ws__v_and(ws__v_and(ws__v_lookup(ws__u8_prev_hi, ws__v_hi4(p1)),
+                                      ws__v_lookup(ws__u8_prev_lo, ws__v_and(p1, ws__v_dup(15)))),
+                            ws__v_lookup(ws__u8_cur_hi, ws__v_hi4(cur)));
+    /* 80 and up exactly where E0-FF is two back or F0-FF three back */
+    ws__v want = ws__v_or(ws__v_subs(p2, ws__v_dup(0xE0 - 0x80)), ws__v_subs(p3, ws__v_dup(0xF0 - 0x80)));
+    return ws__v_xor(rules, ws__v_and(want, ws__v_dup(0x80)));
 }
 #else
 /* Signed compares: 80-BF are the most negative bytes. */
@@ -1137,16 +1150,14 @@ static ws__v ws__utf8_second(ws__v lead, ws__v cur) {
     e = ws__v_or(e, ws__v_eq(ws__v_and(lead, ws__v_dup(0xFE)), ws__v_dup(0xC0)));
     return ws__v_or(e, ws__v_subs(lead, ws__v_dup(0xF4)));
 }
-#endif
 
-/* Nonzero lanes where a byte of cur, after the bytes p1, p2, p3 one, two
- * and three places before it, breaks a rule. */
 static ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
     ws__v due = ws__v_or(ws__v_or(ws__v_subs(p1, ws__v_dup(0xBF)), ws__v_subs(p2, ws__v_dup(0xDF))),
                          ws__v_subs(p3, ws__v_dup(0xEF)));
     ws__v cont = ws__v_lts(cur, ws__v_dup(0xC0));
     return ws__v_or(ws__v_eq(ws__v_eq(due, ws__v_dup(0)), cont), ws__utf8_second(p1, cur));
 }
+#endif
 
 /* Bytes of an unfinished sequence at the end of the valid p[0..i). */
 static size_t ws__utf8_tail(const unsigned char *p, size_t i) {
