@@ -455,7 +455,7 @@ struct ws_conn {
     unsigned char msg_op;     /* opcode of the message in progress, 0: none */
     unsigned char msg_first;  /* streaming: nothing delivered yet */
     unsigned char send_op;    /* our fragmented send in progress, 0: none */
-    unsigned char flags;      /* WS__F_* */
+    unsigned short flags;     /* WS__F_* */
     unsigned char owns_rx, owns_tx;
     unsigned char pong_due;   /* keepalive: waiting for a pong */
 };
@@ -1382,6 +1382,15 @@ WS_DEF int ws_token_list_has(const char *list, const char *token, int nocase) {
     return 0;
 }
 
+/* Whether any header line called name lists token: a field sent on several
+ * lines is one comma-separated list (RFC 9110 section 5.3). */
+static int ws__headers_have(const ws_header *h, unsigned n, const char *name, const char *token, int nocase) {
+    unsigned i;
+    for (i = 0; i < n; i++)
+        if (ws__strieq(h[i].name, name) && ws_token_list_has(h[i].value, token, nocase)) return 1;
+    return 0;
+}
+
 WS_DEF int ws_request_offers(const ws_request *req, const char *proto) {
     unsigned i;
     for (i = 0; i < req->num_headers; i++)
@@ -1499,11 +1508,11 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
         w = "missing or repeated Host header";
         goto fail;
     }
-    if (!ws_token_list_has(ws_header_find(req->headers, req->num_headers, "Upgrade"), "websocket", 1)) {
+    if (!ws__headers_have(req->headers, req->num_headers, "Upgrade", "websocket", 1)) {
         w = "Upgrade header does not name websocket";
         goto fail;
     }
-    if (!ws_token_list_has(ws_header_find(req->headers, req->num_headers, "Connection"), "upgrade", 1)) {
+    if (!ws__headers_have(req->headers, req->num_headers, "Connection", "upgrade", 1)) {
         w = "Connection header does not contain Upgrade";
         goto fail;
     }
@@ -1574,11 +1583,11 @@ WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const cha
     }
     st = (unsigned)ws__parse_headers(p, end, resp->headers, &resp->num_headers, &w);
     if (st) goto fail;
-    if (!ws_token_list_has(ws_header_find(resp->headers, resp->num_headers, "Upgrade"), "websocket", 1)) {
+    if (!ws__headers_have(resp->headers, resp->num_headers, "Upgrade", "websocket", 1)) {
         w = "Upgrade header does not name websocket";
         goto fail;
     }
-    if (!ws_token_list_has(ws_header_find(resp->headers, resp->num_headers, "Connection"), "upgrade", 1)) {
+    if (!ws__headers_have(resp->headers, resp->num_headers, "Connection", "upgrade", 1)) {
         w = "Connection header does not contain Upgrade";
         goto fail;
     }
@@ -1778,6 +1787,7 @@ WS_DEF int ws_error_response_build(char *out, size_t cap, int status, const char
 #define WS__F_CLOSE_CB 32u  /* on_close was delivered */
 #define WS__F_IO_DEAD 64u   /* the transport failed: nothing more to send */
 #define WS__F_CLOSE_OWED 128u /* the close reply waits for room in the queue */
+#define WS__F_DISCARD 256u    /* client failed: ignore input until the server closes */
 #define WS__REASON_AREA 128u
 
 #define WS__MIB ((size_t)1 << 20)
@@ -1928,7 +1938,7 @@ WS_DEF int ws_flush(ws_conn *c) {
     if (!c->tx_len) c->tx_head = 0;
     if ((c->flags & WS__F_CLOSE_OWED) && !c->tx_len && !(c->flags & WS__F_IO_DEAD)) {
         /* The peer's close came while the queue was full; answer it now. */
-        c->flags &= (unsigned char)~WS__F_CLOSE_OWED;
+        c->flags &= (unsigned short)~WS__F_CLOSE_OWED;
         if (ws__send_close(c, c->close_code == WS_CLOSE_NO_STATUS ? 0u : c->close_code, "", 0) == WS_E_CLOSED)
             return WS_E_CLOSED;
     }
@@ -2129,16 +2139,20 @@ WS_DEF int ws_close(ws_conn *c, int code, const char *reason) {
  * close frame with the code if one can still go out, drop the transport once
  * it is flushed, and ignore whatever else the peer sends. */
 static void ws__fail(ws_conn *c, int err, unsigned code, const char *why) {
-    ws__error(c, err, why);
     c->close_code = (unsigned short)code;
+    c->reason = why;
     if (c->state == WS_OPEN || (c->state == WS_CLOSING && !(c->flags & WS__F_CLOSE_SENT))) {
         size_t rlen = WS_STRLEN(why);
         (void)ws__send_close(c, code, why, rlen > 123 ? 123 : rlen);
     }
     if (c->state != WS_CLOSED) c->state = WS_CLOSING, ws__closing_deadline(c);
-    c->reason = why;
-    c->flags |= WS__F_DROP;
+    /* A server drops the transport once the close is out; a client lets the
+     * server close first (section 7.1.1), or unread bytes would make its
+     * kernel reset the connection and lose the close frame. */
+    c->flags |= c->server ? WS__F_DROP : WS__F_DISCARD;
     c->rx_rd = c->rx_wr;
+    /* Reported last, so the event already sees readyState CLOSING. */
+    if (c->cfg->on_error) c->cfg->on_error(c, err, why);
 }
 
 /* ---- receiving ---- */
@@ -2376,7 +2390,7 @@ static void ws__process(ws_conn *c) {
 
 static void ws__process_read(ws_conn *c) {
     for (;;) {
-        if (c->state == WS_CLOSED || (c->flags & (WS__F_DROP | WS__F_CLOSE_RCVD))) break;
+        if (c->state == WS_CLOSED || (c->flags & (WS__F_DROP | WS__F_CLOSE_RCVD | WS__F_DISCARD))) break;
         if (c->state == WS_CONNECTING) {
             int r = 0;
 #ifndef WS_NO_SERVER
@@ -2410,7 +2424,7 @@ static size_t ws__rx_room(ws_conn *c) {
         if (cap < 256) cap = 256;
         p = (unsigned char *)ws__alloc(c, NULL, cap);
         if (!p) return 0;
-        c->rx = p, c->rx_cap = cap, c->rx_rd = c->rx_wr = c->msg_off = c->msg_len = 0;
+        c->rx = p, c->rx_cap = cap, c->rx_rd = c->rx_wr = c->msg_off = 0;
     }
     if (c->rx_cap - c->rx_wr >= c->rx_cap / 4 && c->rx_wr < c->rx_cap) return c->rx_cap - c->rx_wr;
     if (c->flags & WS__F_REASON_RX) {
@@ -2482,7 +2496,10 @@ static void ws__timers(ws_conn *c) {
             ws__error(c, WS_E_TIMEOUT, "opening handshake timed out");
             ws__dead(c, 0, "opening handshake timed out");
         } else {
-            if (!c->reason) c->reason = "closing handshake timed out";
+            if (!(c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD))) {
+                c->close_code = WS_CLOSE_ABNORMAL; /* no close frame came back */
+                c->reason = "closing handshake timed out";
+            }
             ws__closed(c);
         }
         return;
@@ -2506,7 +2523,7 @@ static int ws__after_input(ws_conn *c) {
         else if (c->flags & WS__F_DROP) ws__closed(c);
     }
     if (c->state != WS_CLOSED && (c->flags & WS__F_EOF)) {
-        if (!(c->flags & WS__F_CLOSE_RCVD)) c->close_code = WS_CLOSE_ABNORMAL;
+        if (!(c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD))) c->close_code = WS_CLOSE_ABNORMAL;
         ws__dead(c, 0, (c->flags & WS__F_CLOSE_RCVD) ? "" : "connection closed without a close frame");
     }
     if (c->state != WS_CLOSED) ws__rx_release_idle(c), ws__tx_release_idle(c);
@@ -2540,8 +2557,9 @@ WS_DEF int ws_pump(ws_conn *c) {
         }
         if ((size_t)n > room) n = (ptrdiff_t)room;
         c->rx_wr += (size_t)n;
-        if (!(c->flags & WS__F_CLOSE_RCVD)) ws__process(c);
-        else c->rx_rd = c->rx_wr = WS__REASON_AREA;
+        if (!(c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD))) ws__process(c);
+        else if (c->flags & WS__F_REASON_RX) c->rx_rd = c->rx_wr = WS__REASON_AREA;
+        else c->rx_rd = c->rx_wr = 0;
         /* A short read means the transport is drained: skip the call that
          * would only say so. */
         if ((size_t)n < room) break;
@@ -2553,7 +2571,7 @@ WS_DEF int ws_feed(ws_conn *c, const void *data, size_t len) {
     const unsigned char *p = (const unsigned char *)data;
     while (len && c->state != WS_CLOSED && !(c->flags & WS__F_DROP)) {
         size_t room, n;
-        if (c->flags & WS__F_CLOSE_RCVD) break; /* nothing after a close counts */
+        if (c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD)) break; /* nothing after a close counts */
         room = ws__rx_room(c);
         if (!room) {
             if (c->owns_rx && !c->rx) ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, "out of memory for the receive buffer");
@@ -2606,7 +2624,7 @@ WS_DEF void ws_conn_release(ws_conn *c) {
     if (c->owns_rx) c->rx = NULL, c->rx_cap = 0;
     if (c->owns_tx) c->tx = NULL, c->tx_cap = 0;
     c->rx_rd = c->rx_wr = c->msg_off = c->msg_len = c->tx_head = c->tx_len = 0;
-    if (c->flags & WS__F_REASON_RX) c->reason = "", c->flags &= (unsigned char)~WS__F_REASON_RX;
+    if (c->flags & WS__F_REASON_RX) c->reason = "", c->flags &= (unsigned short)~WS__F_REASON_RX;
 }
 
 static void ws__start(ws_conn *c, int server) {
