@@ -106,9 +106,11 @@ static void make_response(const crow *r, const char *key, hbuf *out) {
     if (r->pad_to) {
         /* Insert X-Pad before the blank line so the head is pad_to bytes. */
         char *head = (char *)out->p + start, *blank = strstr(head, "\r\n\r\n");
-        size_t headlen = (size_t)(blank - head) + 4, k;
+        size_t headlen, k;
         hbuf tmp = {0};
-        hb_add(&tmp, head, (size_t)(blank - head) + 2);
+        if (!blank) return;
+        headlen = (size_t)(blank - head) + 4;
+        for (k = 0; head + k < blank + 2; k++) hb_byte(&tmp, (unsigned char)head[k]);
         hb_str(&tmp, "X-Pad: ");
         for (k = headlen + 9; k < r->pad_to; k++) hb_byte(&tmp, 'p');
         hb_str(&tmp, "\r\n\r\n");
@@ -245,7 +247,7 @@ static void request(void) {
         CHECK_INT(h_b64decode(val, strlen(val), raw, sizeof raw), 16);
         /* The key is the base64 of 16 bytes from the random source. */
         CHECK(s.io.random_log.len >= 16 && !memcmp(raw, s.io.random_log.p, 16));
-        snprintf(seen_keys[i], sizeof seen_keys[i], "%s", val);
+        snprintf(seen_keys[i], sizeof seen_keys[i], "%.31s", val);
         for (j = 0; j < i; j++) CHECKF(strcmp(seen_keys[j], val) != 0, "key repeated across connections");
         if (q->opt.origin) {
             CHECK(h_http_header(head, "Origin", val, sizeof val, &count) && count == 1);
