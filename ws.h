@@ -2139,6 +2139,7 @@ WS_DEF int ws_close(ws_conn *c, int code, const char *reason) {
  * close frame with the code if one can still go out, drop the transport once
  * it is flushed, and ignore whatever else the peer sends. */
 static void ws__fail(ws_conn *c, int err, unsigned code, const char *why) {
+    if (c->flags & (WS__F_DROP | WS__F_DISCARD)) return; /* the first failure is the one reported */
     c->close_code = (unsigned short)code;
     c->reason = why;
     if (c->state == WS_OPEN || (c->state == WS_CLOSING && !(c->flags & WS__F_CLOSE_SENT))) {
@@ -2537,6 +2538,10 @@ WS_DEF int ws_pump(ws_conn *c) {
     while (c->state != WS_CLOSED && !(c->flags & (WS__F_EOF | WS__F_DROP))) {
         size_t room = ws__rx_room(c);
         ptrdiff_t n;
+        if (!room && (c->flags & WS__F_DISCARD)) {
+            c->flags |= WS__F_DROP; /* cannot even watch for the server's close */
+            break;
+        }
         if (!room) {
             if (c->owns_rx && !c->rx) { /* allocation failed */
                 ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, "out of memory for the receive buffer");
