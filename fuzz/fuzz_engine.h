@@ -427,11 +427,31 @@ static void fz_delivery(fz *f) {
     FUZZ_CHECK(s == WS_OPEN || s == WS_CLOSING);
 }
 
+/* What a send may answer. WS_E_TOO_BIG (a frame that can never fit the
+ * send bound) is checked where the length is known: fz_check_send_len. */
 static void fz_check_send_result(fz *f, int r) {
     FUZZ_CHECK(r == 0 || r == WS_E_FULL || r == WS_E_NOMEM || r == WS_E_CLOSED || r == WS_E_RANDOM ||
-               r == WS_E_STATE);
+               r == WS_E_STATE || r == WS_E_TOO_BIG);
     if (r == WS_E_STATE) FUZZ_CHECK(ws_state(f->c) != WS_OPEN || f->send_active);
     fz_state(f);
+}
+
+/* The most a frame may take in the send queue: the fixed buffer, or
+ * max_send_buffer (16 MiB by default) with the allocator. */
+static uint64_t fz_send_bound(const fz *f) {
+    if (f->fixed_tx) return f->tx_fixed_cap;
+    return f->cfg.max_send_buffer ? f->cfg.max_send_buffer : (uint64_t)16 << 20;
+}
+
+/* A send of a len-byte payload: WS_E_TOO_BIG exactly when the frame can
+ * never fit; a frame that can never fit is refused (TOO_BIG, or FULL from
+ * engines that do not tell the two apart). */
+static void fz_check_send_len(fz *f, int r, size_t len) {
+    uint64_t frame = (uint64_t)len + 2 + (len >= 126 ? (len > 0xFFFF ? 8 : 2) : 0) + (FUZZ_SERVER ? 0 : 4);
+    fz_check_send_result(f, r);
+    if (r == WS_E_TOO_BIG) FUZZ_CHECK(frame > fz_send_bound(f));
+    if (frame > fz_send_bound(f) && r != WS_E_STATE && r != WS_E_CLOSED && r != WS_E_RANDOM)
+        FUZZ_CHECK(r == WS_E_TOO_BIG || r == WS_E_FULL);
 }
 
 static void fz_on_open(ws_conn *c, const char *sub) {
@@ -543,7 +563,7 @@ static void fz_on_error(ws_conn *c, int err, const char *reason) {
     if (f->acts && (f->mood & 1) && (FUZZ_KNOWN_BUGS || !FUZZ_SERVER || ws_state(c) != WS_CONNECTING)) {
         int r = ws_close(c, 1001, "error seen");
         FUZZ_CHECK(r == 0 || r == WS_E_STATE || r == WS_E_FULL || r == WS_E_NOMEM || r == WS_E_CLOSED ||
-                   r == WS_E_RANDOM);
+                   r == WS_E_RANDOM || r == WS_E_TOO_BIG);
         fz_state(f);
     }
 }
@@ -640,14 +660,14 @@ static void fz_action(fz *f, unsigned a) {
         while (n && ref_utf8_scan(buf, n, &at) != REF_UTF8_VALID) n--;
         r = ws_send(c, WS_OP_TEXT, buf, n);
         if (!open || f->send_active) FUZZ_CHECK(r == WS_E_STATE);
-        else fz_check_send_result(f, r);
+        else fz_check_send_len(f, r, n);
         break;
     case 2: /* a binary message; the largest needs a 64-bit... 16-bit length */
         n = arg == 31 ? sizeof buf : (size_t)arg * 37;
         memset(buf, (int)arg, n);
         r = ws_send_binary(c, buf, n);
         if (!open || f->send_active) FUZZ_CHECK(r == WS_E_STATE);
-        else fz_check_send_result(f, r);
+        else fz_check_send_len(f, r, n);
         break;
     case 3: { /* a piece of a fragmented message (text may split a code point) */
         int fin = (int)((arg >> 1) & 1), op, text, rs;
@@ -674,7 +694,7 @@ static void fz_action(fz *f, unsigned a) {
                 break;
             }
         }
-        fz_check_send_result(f, r);
+        fz_check_send_len(f, r, n);
         FUZZ_CHECK(r != WS_E_STATE);
         if (r == 0) {
             if (!f->send_active) f->send_text = text, f->send_msg_len = 0;
@@ -691,7 +711,7 @@ static void fz_action(fz *f, unsigned a) {
         r = ws_ping(c, buf, n);
         if (!open) FUZZ_CHECK(r == WS_E_STATE);
         else if (n > 125) FUZZ_CHECK(r == WS_E_INVALID && f->sent_total == before);
-        else fz_check_send_result(f, r);
+        else fz_check_send_len(f, r, n);
         break;
     case 5: { /* close, with valid and invalid codes and reasons */
         static const char long_reason[] = "0123456789012345678901234567890123456789012345678901234567890123456789"
@@ -709,7 +729,8 @@ static void fz_action(fz *f, unsigned a) {
         } else if (!valid) {
             FUZZ_CHECK(r == WS_E_INVALID && f->sent_total == before);
         } else {
-            FUZZ_CHECK(r == 0 || r == WS_E_FULL || r == WS_E_NOMEM || r == WS_E_CLOSED || r == WS_E_RANDOM);
+            FUZZ_CHECK(r == 0 || r == WS_E_FULL || r == WS_E_NOMEM || r == WS_E_CLOSED || r == WS_E_RANDOM ||
+                       r == WS_E_TOO_BIG);
             if (r == 0) FUZZ_CHECK(ws_state(c) >= WS_CLOSING);
         }
         break;
