@@ -20,7 +20,8 @@
  *           bits 5-6 subprotocol scenario; bit 7 keepalive ping
  *   byte 4  bits 0-4 N: the schedule has N % 17 steps (0: all at once by
  *           ws_feed); bits 5-7 what acting callbacks also do: 1 on_error
- *           closes, 2 on_open closes at once, 4 ping/pong answer
+ *           closes, 2 on_open closes at once, 4 ping/pong answer; in
+ *           server scenario 2 they also pick the refusal status
  *   then    N pairs (piece, action), cycled:
  *             piece bits 0-3 size, bits 4-5 how (ws_feed, ws_pump, ws_pump
  *             after a would-block, ws_pump with short reads), bit 6 toggles
@@ -580,9 +581,12 @@ static int fz_on_request(ws_conn *c, const ws_request *req, ws_accept *acc) {
         acc->subprotocol = f->chosen_sub;
         acc->extra_headers = "X-Fuzz: 1\r\n";
         return 0;
-    case 2:
+    case 2: {
+        /* Refusals, including statuses the engine must turn into 500. */
+        static const int statuses[8] = {403, 404, 408, 429, 503, 200, 42, 1000};
         acc->extra_headers = "X-Why: fuzz\r\n";
-        return 403;
+        return statuses[f->mood];
+    }
     default:
         acc->subprotocol = "bogus"; /* not offered: the engine answers 500 */
         return 0;

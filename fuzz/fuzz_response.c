@@ -20,7 +20,9 @@
 #define ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 static const size_t max_headers[8] = {0, 16, 64, 120, 200, 512, 1024, 4096};
-static const char *const offers[4] = {NULL, "chat", "chat, superchat", " v2.bin ,x,,chat "};
+/* The last offer has a token with a space inside: a server choosing it
+ * still names more than one token. */
+static const char *const offers[4] = {NULL, "chat", "chat, superchat", " v2.bin ,x,,a b,chat "};
 
 static void check_string(const char *s, const char *lo, const char *hi) {
     const char *p;

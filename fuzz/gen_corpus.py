@@ -182,6 +182,8 @@ def gen_request():
     s["no-upgrade"] = b"\x00" + r.replace("Upgrade: websocket\r\n", "").encode()
     s["empty-target"] = b"\x00GET  HTTP/1.1\r\n\r\n"
     s["request-line-only"] = b"\x00GET / HTTP/1.1\r\n\r\n"
+    s["tab-in-target"] = b"\x00" + r.replace("GET /chat", "GET /ch\tat").encode()
+    s["version-repeated"] = b"\x00" + r.replace("Origin:", "Sec-WebSocket-Version: 13\r\nOrigin:").encode()
     return s
 
 
@@ -212,6 +214,8 @@ def gen_response():
         "Connection: Upgrade", "connection: upgrade").encode()
     s["incomplete"] = b"\x00" + response().encode()[:-1]
     s["garbage"] = b"\x00HTTP/1.1 1x1 Nope\r\n\r\n"
+    s["no-connection"] = b"\x00" + response().replace("Connection: Upgrade\r\n", "").encode()
+    s["protocol-with-space"] = bytes([3 << 3]) + response(proto="a b").encode()
     return s
 
 
@@ -301,9 +305,14 @@ def gen_engine(server):
     s["mood-open-closes"] = engine(F_PREPEND | F_ACTS, mood=2, peer=hello)
     s["mood-answers"] = engine(F_PREPEND | F_ACTS | F_CLOCK, b3=0x80, mood=4, peer=(
         mk(9, b"abc") + mk(10, b"") + mk(1, b"Cya")), sched=[(piece(13, 0), act(6)), (piece(15, 1, tick=True), act(6))])
+    # The close echo does not fit a full send queue: it is owed, and sent
+    # once the queue drains.
+    s["close-echo-owed"] = engine(F_PREPEND | F_ACTS, b2=0x00, peer=mk(2, b"x" * 200) + mk(8, close_payload(1000)),
+                                  sched=[(piece(15, 0, toggle_block=True), 0), (piece(0, 1, toggle_block=True), act(6))])
     if server:
+        for i, status in enumerate([403, 404, 408, 429, 503, 200, 42, 1000]):
+            s["scenario-reject-%d" % status] = engine(F_PREPEND, b3=2 << 5, mood=i, peer=hello)
         s["scenario-chat"] = engine(F_PREPEND, b3=1 << 5, peer=hello)
-        s["scenario-reject"] = engine(F_PREPEND, b3=2 << 5, peer=hello)
         s["scenario-bogus"] = engine(F_PREPEND, b3=3 << 5, peer=hello)
         s["raw-request"] = engine(0, peer=REQUEST.encode() + hello)
         s["raw-bad-request"] = engine(0, peer=REQUEST.replace("13", "12").encode())
