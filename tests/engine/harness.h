@@ -1065,7 +1065,7 @@ enum {
 #define HR_BOTH 3u
 #define HO_NOSTREAM 1u /* the outcome depends on whole-message delivery */
 
-#define HE_ROLE 10 /* server CLOSED, client CLOSING until the server's EOF */
+#define HE_ROLE 10 /* the same as WS_CLOSED without eof: server CLOSED, client CLOSING until EOF */
 
 typedef struct hrow {
     const char *name;
@@ -1076,7 +1076,9 @@ typedef struct hrow {
     int eof;
     const char *log; /* events after open"" */
     const char *out; /* frames the engine sends */
-    int end;         /* state after the input (WS_OPEN, WS_CLOSED, HE_ROLE) */
+    int end;         /* state after the input: WS_OPEN; WS_CLOSED (without eof:
+                        the client waits in CLOSING for the server's EOF, which
+                        the runner then gives; the log is the final one) */
 } hrow;
 
 H void h_apply_cfg(hsess *s, int cfg, int fixed) {
@@ -1115,7 +1117,10 @@ H void h_run_row(const hrow *r, int server, int fixed, int stream, int delivery,
     hbuf in = {0};
     hout o;
     const char *log;
-    int want_end = r->end == HE_ROLE ? (server ? WS_CLOSED : WS_CLOSING) : r->end;
+    /* The server ends the TCP connection (RFC 6455 section 7.1.1): a client
+     * that closed or failed waits in CLOSING for the server's EOF. */
+    int role_wait = r->end == HE_ROLE || (r->end == WS_CLOSED && !r->eof);
+    int want_end = role_wait ? (server ? WS_CLOSED : WS_CLOSING) : r->end;
     h_set_ctx("row '%s' [%s, %s, %s, %s, seed %lu]", r->name, server ? "server" : "client",
               fixed ? "fixed" : "alloc", stream ? "stream" : "message", h_dname[delivery],
               (unsigned long)seed);
@@ -1130,7 +1135,7 @@ H void h_run_row(const hrow *r, int server, int fixed, int stream, int delivery,
     if (r->eof) hs_eof(&s);
     CHECKF((int)ws_state(&s.c) == want_end, "state %s, want %s", h_state_name((int)ws_state(&s.c)),
            h_state_name(want_end));
-    if (r->end == HE_ROLE && !server && ws_state(&s.c) == WS_CLOSING) {
+    if (role_wait && !server && ws_state(&s.c) == WS_CLOSING) {
         /* The client waits for the server to end the TCP stream. */
         hs_eof(&s);
         CHECKF(ws_state(&s.c) == WS_CLOSED, "client not CLOSED after the server's EOF");

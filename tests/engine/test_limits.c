@@ -193,6 +193,7 @@ static void stream_limit(int server, int delivery) {
         h_parse_out(&s, &o);
         if (over) {
             CHECK_STR(hb_cstr(&o.frames), ">close:1009");
+            if (!server) hs_eof(&s); /* the client waits for the server to hang up */
             CHECK_STR(hb_cstr(&s.log), "open\"\" " T1009);
         } else {
             CHECK_STR(hb_cstr(&o.frames), "");
@@ -227,6 +228,7 @@ static void default_limit(int server, int delivery) {
         h_parse_out(&s, &o);
         if (over) {
             CHECK_STR(hb_cstr(&o.frames), ">close:1009");
+            if (!server) hs_eof(&s); /* the client waits for the server to hang up */
             CHECK_STR(hb_cstr(&s.log), "open\"\" " T1009);
             /* It failed on the header: no buffer grew toward 16 MiB. */
             CHECKF(s.peak_bytes < ((size_t)1 << 20), "peak %lu bytes", (unsigned long)s.peak_bytes);

@@ -165,11 +165,14 @@ static void step_sender(dir *d) {
         for (i = 0; i < k; i++) scratch[i] = payload_byte(d->next_id, d->off + i, d->text);
         rc = d->pieces_left == 1 && d->pieces == 0 ? ws_send(&s->c, op, scratch, k)
                                                     : ws_send_frame(&s->c, op, scratch, k, fin);
-        if (rc == WS_E_FULL) {
+        if (rc == WS_E_FULL) { /* later, once the queue has drained */
             d->full++;
-            /* Nothing queued and still too big: it never fits, send it
-             * in smaller pieces. */
-            if (!ws_buffered_amount(&s->c) && k > 64) d->max_piece = k / 2;
+            return;
+        }
+        if (rc == WS_E_TOO_BIG) { /* never fits this send buffer: smaller pieces */
+            d->full++;
+            CHECKF(k > 64, "%s: a %lu-byte piece is too big", d->name, (unsigned long)k);
+            d->max_piece = k / 2;
             return;
         }
         if (rc != 0) {
