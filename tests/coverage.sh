@@ -38,15 +38,15 @@ for tool in gcc g++ gcov cmake ctest python3; do
 done
 
 echo "coverage: configuring $build/ (gcc --coverage -O0)"
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
     -DCMAKE_C_FLAGS="--coverage -O0" -DCMAKE_CXX_FLAGS="--coverage -O0" \
     -DCMAKE_EXE_LINKER_FLAGS="--coverage" -DCMAKE_SHARED_LINKER_FLAGS="--coverage" \
-    >"$build.configure.log" 2>&1 || {
-    tail -20 "$build.configure.log"
+    >"$build/coverage-configure.log" 2>&1 || {
+    tail -20 "$build/coverage-configure.log"
     echo "coverage: configure failed: cannot measure"
     exit 2
 }
-mv -f "$build.configure.log" "$build/coverage-configure.log"
 
 echo "coverage: building"
 # The report names lines of the ws.h that was compiled: keep that text.

@@ -9,10 +9,10 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-bash tests/coverage.sh build-cov | tee build-cov.stage.log
+mkdir -p build-cov
+bash tests/coverage.sh build-cov | tee build-cov/coverage-stage.log
 rc=${PIPESTATUS[0]}
-line=$(grep -E '^coverage: ws\.h lines covered' build-cov.stage.log | tail -1)
-mkdir -p build-cov && mv -f build-cov.stage.log build-cov/coverage-stage.log
+line=$(grep -E '^coverage: ws\.h lines covered' build-cov/coverage-stage.log | tail -1)
 if [ $rc -ne 0 ] || [ -z "$line" ]; then
     echo "stage-coverage: FAILED (could not measure coverage, exit $rc)"
     exit 1
