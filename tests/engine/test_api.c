@@ -574,6 +574,42 @@ static void handshake_callbacks(int server, int delivery) {
     hs_free(&s);
 }
 
+/* The smallest send buffer ws_conn_set_buffers accepts (WS_MIN_BUFFER) must
+ * carry a plain handshake: a ~150-byte client request, a 101 with a short
+ * subprotocol. */
+static int pick_chat(hsess *s, const ws_request *req, ws_accept *acc) {
+    (void)s;
+    if (ws_request_offers(req, "chat")) acc->subprotocol = "chat";
+    return 0;
+}
+
+static void min_send_buffer(void) {
+    hsess s;
+    hbuf in = {0};
+    ws_client_options opt = h_client_opts;
+    h_set_ctx("client request with a WS_MIN_BUFFER send buffer");
+    hs_init(&s, 0, D_WHOLE, 92);
+    hs_fixed(&s, 1024, WS_MIN_BUFFER);
+    opt.subprotocols = "chat";
+    CHECK_INT(hs_start_client(&s, &opt), 0);
+    CHECKF(hs_http_len(&s) > 100 && hs_http_len(&s) < WS_MIN_BUFFER, "request of %lu bytes",
+           (unsigned long)hs_http_len(&s));
+    hs_free(&s);
+
+    h_set_ctx("server 101 with a subprotocol from a WS_MIN_BUFFER send buffer");
+    hs_init(&s, 1, D_WHOLE, 93);
+    hs_fixed(&s, 1024, WS_MIN_BUFFER);
+    s.on_request = pick_chat;
+    CHECK(hs_start_server(&s) == 0);
+    hb_str(&in, "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: " H_KEY "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n");
+    hs_deliver(&s, in.p, in.len);
+    CHECK_INT(ws_state(&s.c), WS_OPEN);
+    CHECK_STR(hb_cstr(&s.log), "open\"chat\"");
+    hb_free(&in);
+    hs_free(&s);
+}
+
 /* A NULL reason means none (ws_close computes its length as 0). Run last:
  * under UBSan a NULL handed to memcpy aborts the program. */
 static void close_null_reason(void) {
@@ -622,6 +658,7 @@ int main(void) {
     arguments();
     for (server = 0; server < 2; server++)
         for (d = 0; d < D_COUNT; d++) handshake_callbacks(server, d);
+    min_send_buffer();
     close_null_reason();
     return h_report();
 }
