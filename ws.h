@@ -460,7 +460,7 @@ struct ws_conn {
     unsigned char pong_due;   /* keepalive: waiting for a pong */
 };
 
-/* Sets up c (zeroed, CLOSED) with a config and a transport; both must
+/* Sets up c (zeroed, CONNECTING as in browsers) with a config and a transport; both must
  * outlive the connection. The user pointer is c->user. */
 WS_API void ws_conn_init(ws_conn *c, const ws_config *cfg, const ws_io *io, void *io_user);
 /* Hands fixed buffers to the engine (instead of cfg->realloc_fn); either
@@ -756,7 +756,9 @@ WS_API void ws_tls_disconnect(ws_conn *c);
 #define WS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define WS__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WS__UNUSED __attribute__((unused))
+#define WS__NOINLINE __attribute__((noinline))
 #else
+#define WS__NOINLINE
 #define WS__LIKELY(x) (x)
 #define WS__UNLIKELY(x) (x)
 #define WS__UNUSED
@@ -770,6 +772,14 @@ WS_API void ws_tls_disconnect(ws_conn *c);
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* WS_SMALL leaves out the explanations (a fifth of the code on a
+ * microcontroller); error and close codes stay exact. */
+#ifdef WS_SMALL
+#define WS__WHY(text) ""
+#else
+#define WS__WHY(text) text
 #endif
 
 WS_DEF const char *ws_strerror(int err) {
@@ -793,20 +803,21 @@ WS_DEF const char *ws_strerror(int err) {
 static uint32_t ws__rol(uint32_t x, unsigned n) { return (x << n) | (x >> (32u - n)); }
 
 static void ws__sha1_block(uint32_t h[5], const unsigned char *p) {
-    uint32_t w[80], a, b, c, d, e, t;
+    uint32_t w[16], a, b, c, d, e, t; /* the schedule kept as a 16-word ring */
     unsigned i;
-    for (i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-    for (i = 16; i < 80; i++) w[i] = ws__rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (i = 0; i < 80; i++) {
         uint32_t f, k;
+        if (i < 16)
+            w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+                   (uint32_t)p[4 * i + 3];
+        else
+            w[i & 15] = ws__rol(w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15], 1);
         if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999u;
         else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1u;
         else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDCu;
         else f = b ^ c ^ d, k = 0xCA62C1D6u;
-        t = ws__rol(a, 5) + f + e + k + w[i];
+        t = ws__rol(a, 5) + f + e + k + w[i & 15];
         e = d, d = c, c = ws__rol(b, 30), b = a, a = t;
     }
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
@@ -1306,12 +1317,12 @@ WS_DEF size_t ws_frame_write(unsigned char out[WS_FRAME_HEADER_MAX], int fin, in
 
 WS_DEF int ws_frame_check(const ws_frame_header *h, int server, const char **why) {
     const char *w = NULL;
-    if (h->rsv) w = "reserved bits set without a negotiated extension";
-    else if ((h->opcode >= 3 && h->opcode <= 7) || h->opcode >= 11) w = "reserved opcode";
-    else if (h->opcode >= 8 && !h->fin) w = "fragmented control frame";
-    else if (h->opcode >= 8 && h->payload_len > 125) w = "control frame longer than 125 bytes";
-    else if (server && !h->masked) w = "unmasked frame from a client";
-    else if (!server && h->masked) w = "masked frame from a server";
+    if (h->rsv) w = WS__WHY("reserved bits set without a negotiated extension");
+    else if ((h->opcode >= 3 && h->opcode <= 7) || h->opcode >= 11) w = WS__WHY("reserved opcode");
+    else if (h->opcode >= 8 && !h->fin) w = WS__WHY("fragmented control frame");
+    else if (h->opcode >= 8 && h->payload_len > 125) w = WS__WHY("control frame longer than 125 bytes");
+    else if (server && !h->masked) w = WS__WHY("unmasked frame from a client");
+    else if (!server && h->masked) w = WS__WHY("masked frame from a server");
     if (!w) return 0;
     if (why) *why = w;
     return WS_E_PROTOCOL;
@@ -1384,7 +1395,7 @@ WS_DEF int ws_token_list_has(const char *list, const char *token, int nocase) {
 
 /* Whether any header line called name lists token: a field sent on several
  * lines is one comma-separated list (RFC 9110 section 5.3). */
-static int ws__headers_have(const ws_header *h, unsigned n, const char *name, const char *token, int nocase) {
+WS__UNUSED static int ws__headers_have(const ws_header *h, unsigned n, const char *name, const char *token, int nocase) {
     unsigned i;
     for (i = 0; i < n; i++)
         if (ws__strieq(h[i].name, name) && ws_token_list_has(h[i].value, token, nocase)) return 1;
@@ -1418,28 +1429,28 @@ WS__UNUSED static int ws__parse_headers(char *p, char *end, ws_header *h, unsign
     while (p < end) {
         char *name = p, *value, *vend;
         if (p[0] == '\r' && p + 1 < end && p[1] == '\n') return 0; /* the blank line */
-        if (*p == ' ' || *p == '\t') return *why = "obsolete header line folding", 400;
+        if (*p == ' ' || *p == '\t') return *why = WS__WHY("obsolete header line folding"), 400;
         while (p < end && ws__is_tchar((unsigned char)*p)) p++;
-        if (p == name || p >= end || *p != ':') return *why = "malformed header line", 400;
+        if (p == name || p >= end || *p != ':') return *why = WS__WHY("malformed header line"), 400;
         *p++ = '\0';
         while (p < end && (*p == ' ' || *p == '\t')) p++;
         value = p;
         while (p < end && *p != '\r') {
             unsigned char ch = (unsigned char)*p;
-            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return *why = "control character in a header", 400;
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return *why = WS__WHY("control character in a header"), 400;
             p++;
         }
-        if (p + 1 >= end || p[1] != '\n') return *why = "header line not ended by CRLF", 400;
+        if (p + 1 >= end || p[1] != '\n') return *why = WS__WHY("header line not ended by CRLF"), 400;
         vend = p;
         while (vend > value && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
         *vend = '\0';
         p += 2;
-        if (*count == WS_MAX_HEADERS) return *why = "too many header lines", 431;
+        if (*count == WS_MAX_HEADERS) return *why = WS__WHY("too many header lines"), 431;
         h[*count].name = name;
         h[*count].value = value;
         (*count)++;
     }
-    return *why = "header block not terminated", 400;
+    return *why = WS__WHY("header block not terminated"), 400;
 }
 
 /* "HTTP/x.y": returns 1 and the two digits, else 0. */
@@ -1459,18 +1470,28 @@ WS__UNUSED static int ws__locate_block(const char *buf, size_t len, size_t max_h
 }
 
 #ifndef WS_NO_SERVER
+/* base64 of exactly 16 bytes: 22 alphabet characters, the last of which
+ * carries 2 bits (so its low 4 are zero, as canonical base64 has them),
+ * then "==". Checked without decoding, which keeps the decoder out of a
+ * server that does not otherwise need it. */
+static int ws__key_valid(const char *k) {
+    unsigned i;
+    for (i = 0; i < 22; i++)
+        if (ws__b64_value((unsigned char)k[i]) < 0) return 0;
+    return !(ws__b64_value((unsigned char)k[21]) & 15) && k[22] == '=' && k[23] == '=' && !k[24];
+}
+
 WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request *req, int *status,
                             const char **why) {
     size_t block;
     char *p = buf, *end, *sp;
     const char *w = "", *v;
     unsigned major = 0, minor = 0;
-    unsigned char keybytes[18];
     int st = 0, r = ws__locate_block(buf, len, max_header, &block);
     WS_MEMSET(req, 0, sizeof *req);
     if (r == WS_E_INCOMPLETE) return r;
     if (r == WS_E_TOO_BIG) {
-        st = 431, w = "request header block too large";
+        st = 431, w = WS__WHY("request header block too large");
         goto fail;
     }
     end = buf + block;
@@ -1478,7 +1499,7 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
     req->method = p;
     while (ws__is_tchar((unsigned char)*p)) p++;
     if (p == buf || *p != ' ') {
-        st = 400, w = "malformed request line";
+        st = 400, w = WS__WHY("malformed request line");
         goto fail;
     }
     *p++ = '\0';
@@ -1487,17 +1508,17 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
     sp = p;
     if (sp == req->target || *sp != ' ' || end - sp < 11 || !ws__http_version(sp + 1, &major, &minor) ||
         sp[9] != '\r' || sp[10] != '\n') {
-        st = 400, w = "malformed request line";
+        st = 400, w = WS__WHY("malformed request line");
         goto fail;
     }
     *sp = '\0';
     req->http_minor = minor;
     if (WS_MEMCMP(req->method, "GET", 4) != 0) { /* methods are case-sensitive */
-        st = 405, w = "method is not GET";
+        st = 405, w = WS__WHY("method is not GET");
         goto fail;
     }
     if (major < 1 || (major == 1 && minor < 1)) {
-        st = 400, w = "HTTP version older than 1.1";
+        st = 400, w = WS__WHY("HTTP version older than 1.1");
         goto fail;
     }
     st = ws__parse_headers(sp + 11, end, req->headers, &req->num_headers, &w);
@@ -1505,28 +1526,27 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
     st = 400;
     req->host = ws_header_find(req->headers, req->num_headers, "Host");
     if (!req->host || ws__header_count(req->headers, req->num_headers, "Host") != 1) {
-        w = "missing or repeated Host header";
+        w = WS__WHY("missing or repeated Host header");
         goto fail;
     }
     if (!ws__headers_have(req->headers, req->num_headers, "Upgrade", "websocket", 1)) {
-        w = "Upgrade header does not name websocket";
+        w = WS__WHY("Upgrade header does not name websocket");
         goto fail;
     }
     if (!ws__headers_have(req->headers, req->num_headers, "Connection", "upgrade", 1)) {
-        w = "Connection header does not contain Upgrade";
+        w = WS__WHY("Connection header does not contain Upgrade");
         goto fail;
     }
     v = ws_header_find(req->headers, req->num_headers, "Sec-WebSocket-Version");
     if (!v || WS_STRLEN(v) != 2 || v[0] != '1' || v[1] != '3' ||
         ws__header_count(req->headers, req->num_headers, "Sec-WebSocket-Version") != 1) {
-        st = 426, w = "Sec-WebSocket-Version is not 13";
+        st = 426, w = WS__WHY("Sec-WebSocket-Version is not 13");
         goto fail;
     }
     req->key = ws_header_find(req->headers, req->num_headers, "Sec-WebSocket-Key");
     if (!req->key || ws__header_count(req->headers, req->num_headers, "Sec-WebSocket-Key") != 1 ||
-        WS_STRLEN(req->key) != WS_KEY_LEN ||
-        ws_base64_decode(req->key, WS_KEY_LEN, keybytes, sizeof keybytes) != 16) {
-        w = "Sec-WebSocket-Key is not base64 of 16 bytes";
+        !ws__key_valid(req->key)) {
+        w = WS__WHY("Sec-WebSocket-Key is not base64 of 16 bytes");
         goto fail;
     }
     req->origin = ws_header_find(req->headers, req->num_headers, "Origin");
@@ -1550,12 +1570,12 @@ WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const cha
     WS_MEMSET(resp, 0, sizeof *resp);
     if (r == WS_E_INCOMPLETE) return r;
     if (r == WS_E_TOO_BIG) {
-        w = "response header block too large";
+        w = WS__WHY("response header block too large");
         goto fail;
     }
     end = buf + block;
     /* Status line: HTTP/x.y SP 3DIGIT SP reason CRLF */
-    w = "malformed status line";
+    w = WS__WHY("malformed status line");
     if (block < 14 || !ws__http_version(p, &major, &minor) || p[8] != ' ') goto fail;
     for (i = 9; i < 12; i++) {
         if (p[i] < '0' || p[i] > '9') goto fail;
@@ -1574,46 +1594,46 @@ WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const cha
     *p = '\0';
     p += 2;
     if (major != 1 || minor < 1) {
-        w = "response is not HTTP/1.1";
+        w = WS__WHY("response is not HTTP/1.1");
         goto fail;
     }
     if (code != 101) {
-        w = "server answered with an HTTP status other than 101";
+        w = WS__WHY("server answered with an HTTP status other than 101");
         goto fail;
     }
     st = (unsigned)ws__parse_headers(p, end, resp->headers, &resp->num_headers, &w);
     if (st) goto fail;
     if (!ws__headers_have(resp->headers, resp->num_headers, "Upgrade", "websocket", 1)) {
-        w = "Upgrade header does not name websocket";
+        w = WS__WHY("Upgrade header does not name websocket");
         goto fail;
     }
     if (!ws__headers_have(resp->headers, resp->num_headers, "Connection", "upgrade", 1)) {
-        w = "Connection header does not contain Upgrade";
+        w = WS__WHY("Connection header does not contain Upgrade");
         goto fail;
     }
     resp->accept = ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Accept");
     ws_accept_key(key, WS_STRLEN(key), expect);
     if (!resp->accept || ws__header_count(resp->headers, resp->num_headers, "Sec-WebSocket-Accept") != 1 ||
         WS_STRLEN(resp->accept) != WS_ACCEPT_LEN || WS_MEMCMP(resp->accept, expect, WS_ACCEPT_LEN) != 0) {
-        w = "Sec-WebSocket-Accept does not match the key";
+        w = WS__WHY("Sec-WebSocket-Accept does not match the key");
         goto fail;
     }
     v = ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Protocol");
     if (v) {
         if (ws__header_count(resp->headers, resp->num_headers, "Sec-WebSocket-Protocol") != 1 || !*v ||
             !protocols || !ws_token_list_has(protocols, v, 0)) {
-            w = "server chose a subprotocol that was not offered";
+            w = WS__WHY("server chose a subprotocol that was not offered");
             goto fail;
         }
         for (i = 0; v[i]; i++)
             if (v[i] == ',' || v[i] == ' ' || v[i] == '\t') {
-                w = "server chose more than one subprotocol";
+                w = WS__WHY("server chose more than one subprotocol");
                 goto fail;
             }
         resp->subprotocol = v;
     }
     if (ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Extensions")) {
-        w = "server chose an extension that was not offered";
+        w = WS__WHY("server chose an extension that was not offered");
         goto fail;
     }
     return (int)block;
@@ -1710,6 +1730,10 @@ WS_DEF int ws_request_build(char *out, size_t cap, const ws_client_options *opt,
 #endif
 
 WS_DEF const char *ws_http_reason(int status) {
+#ifdef WS_SMALL
+    (void)status;
+    return ""; /* an empty reason phrase is valid HTTP/1.1 */
+#else
     switch (status) {
     case 101: return "Switching Protocols";
     case 200: return "OK";
@@ -1725,6 +1749,7 @@ WS_DEF const char *ws_http_reason(int status) {
     case 503: return "Service Unavailable";
     default: return "Error";
     }
+#endif
 }
 
 #ifndef WS_NO_SERVER
@@ -1791,20 +1816,28 @@ WS_DEF int ws_error_response_build(char *out, size_t cap, int status, const char
 #define WS__REASON_AREA 128u
 
 #define WS__MIB ((size_t)1 << 20)
+#define WS__EAGER_GROW ((uint64_t)1 << 20) /* see ws__on_header */
 
 #ifndef WS_CORK_FRAMES
 #define WS_CORK_FRAMES 16
 #endif
+#if WS_CORK_FRAMES > 0 && !defined(WS_NO_SERVER)
+#define WS__CORK 1
+#else
+#define WS__CORK 0
+#endif
 
+#if WS__CORK
 /* Server frames sent while one read is processed, written together when
  * the read is done: an echo of several small messages costs one vectored
  * write, and payloads are taken from the receive buffer without a copy. */
 typedef struct ws__cork {
-    ws_iovec iov[2 * (WS_CORK_FRAMES > 0 ? WS_CORK_FRAMES : 1)];
-    unsigned char hdr[WS_CORK_FRAMES > 0 ? WS_CORK_FRAMES : 1][WS_FRAME_HEADER_MAX];
+    ws_iovec iov[2 * WS_CORK_FRAMES];
+    unsigned char hdr[WS_CORK_FRAMES][WS_FRAME_HEADER_MAX];
     size_t bytes;
     int frames, n;
 } ws__cork;
+#endif
 
 static uint64_t ws__now(const ws_conn *c) { return c->io->now_ms ? c->io->now_ms(c->io_user) : 0; }
 
@@ -1916,6 +1949,15 @@ static void ws__tx_append(ws_conn *c, const void *p, size_t n) {
     c->tx_len += n;
 }
 
+/* Room to build a handshake message in: an owned queue grows to the
+ * estimate, a fixed one offers all it has and the builder says whether
+ * that is enough (0: no room at all). */
+WS__UNUSED static size_t ws__tx_text_room(ws_conn *c, size_t estimate) {
+    if (c->owns_tx) return ws__tx_reserve(c, estimate) < 0 ? 0 : estimate;
+    if (c->tx_head) WS_MEMMOVE(c->tx, c->tx + c->tx_head, c->tx_len), c->tx_head = 0;
+    return c->tx_cap - c->tx_len;
+}
+
 static void ws__tx_release_idle(ws_conn *c) {
     if (c->owns_tx && c->tx && !c->tx_len) {
         ws__alloc(c, c->tx, 0);
@@ -1930,7 +1972,7 @@ WS_DEF int ws_flush(ws_conn *c) {
         ptrdiff_t n = c->io->send(c->io_user, c->tx + c->tx_head, c->tx_len);
         if (n == WS_E_AGAIN || n == 0) return WS_E_AGAIN;
         if (n < 0) {
-            ws__dead(c, WS_E_IO, "transport send failed");
+            ws__dead(c, WS_E_IO, WS__WHY("transport send failed"));
             break;
         }
         c->tx_head += (size_t)n, c->tx_len -= (size_t)n;
@@ -1950,6 +1992,7 @@ static size_t ws__send_bound(const ws_conn *c) {
     return c->owns_tx ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB) : c->tx_cap;
 }
 
+#if WS__CORK
 /* Writes the batched frames; what the transport does not take is queued. */
 static void ws__uncork(ws_conn *c) {
     ws__cork *k = (ws__cork *)c->cork;
@@ -1959,9 +2002,9 @@ static void ws__uncork(ws_conn *c) {
     if (!k || !k->frames) return;
     n = ws__writev(c, k->iov, k->n);
     done = n > 0 ? (size_t)n : 0;
-    if (n < 0 && n != WS_E_AGAIN) ws__dead(c, WS_E_IO, "transport send failed");
+    if (n < 0 && n != WS_E_AGAIN) ws__dead(c, WS_E_IO, WS__WHY("transport send failed"));
     else if (done < k->bytes && ws__tx_reserve(c, k->bytes - done) < 0)
-        ws__dead(c, WS_E_NOMEM, "out of memory while queueing a frame");
+        ws__dead(c, WS_E_NOMEM, WS__WHY("out of memory while queueing a frame"));
     else
         for (i = 0; i < k->n; i++) {
             size_t skip = done < k->iov[i].len ? done : k->iov[i].len;
@@ -1985,6 +2028,9 @@ static int ws__corkable(const ws_conn *c, const void *data, size_t len) {
     off = (size_t)((uintptr_t)data - (uintptr_t)c->rx);
     return off <= below && len <= below - off;
 }
+#else
+#define ws__uncork(c) ((void)0)
+#endif
 
 /* Puts one frame on the wire or in the queue, never half: the room for all
  * of it is checked first. A server with an empty queue writes header and
@@ -2002,10 +2048,11 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
         hl = ws_frame_write(hdr, fin, 0, opcode, len, NULL);
     }
     if (len > SIZE_MAX - hl || hl + len > ws__send_bound(c)) return WS_E_TOO_BIG; /* never fits */
-    if (c->server && c->cork && ((ws__cork *)c->cork)->frames) {
+#if WS__CORK
+    if (c->cork) { /* only a server inside ws__process batches */
         ws__cork *k = (ws__cork *)c->cork;
-        if (ws__corkable(c, data, len) && k->bytes <= ws__send_bound(c) &&
-            hl + len <= ws__send_bound(c) - k->bytes) {
+        /* A batch forms only while nothing is queued, so order is kept. */
+        if ((k->frames || !c->tx_len) && ws__corkable(c, data, len) && hl + len <= ws__send_bound(c) - k->bytes) {
             WS_MEMCPY(k->hdr[k->frames], hdr, hl);
             k->iov[k->n].base = k->hdr[k->frames], k->iov[k->n++].len = hl;
             if (len) k->iov[k->n].base = data, k->iov[k->n++].len = len;
@@ -2015,22 +2062,15 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
         ws__uncork(c);
         if (c->flags & WS__F_IO_DEAD) return WS_E_CLOSED;
     }
+#endif
     if (c->server && !c->tx_len) {
         /* The bound is checked before writing so the remainder surely fits. */
         ws_iovec iov[2];
         ptrdiff_t n;
-        if (c->cork && ws__corkable(c, data, len)) {
-            ws__cork *k = (ws__cork *)c->cork;
-            WS_MEMCPY(k->hdr[0], hdr, hl);
-            k->iov[0].base = k->hdr[0], k->iov[0].len = hl, k->n = 1;
-            if (len) k->iov[1].base = data, k->iov[1].len = len, k->n = 2;
-            k->frames = 1, k->bytes = hl + len;
-            return 0;
-        }
         iov[0].base = hdr, iov[0].len = hl, iov[1].base = data, iov[1].len = len;
         n = ws__writev(c, iov, len ? 2 : 1);
         if (n < 0 && n != WS_E_AGAIN) {
-            ws__dead(c, WS_E_IO, "transport send failed");
+            ws__dead(c, WS_E_IO, WS__WHY("transport send failed"));
             return WS_E_CLOSED;
         }
         done = n > 0 ? (size_t)n : 0;
@@ -2041,7 +2081,7 @@ static int ws__send_frame(ws_conn *c, int opcode, int fin, const void *data, siz
         if (!done) return r;
         /* Half a frame is on the wire and the allocator failed: the stream
          * cannot be continued. */
-        ws__dead(c, WS_E_NOMEM, "out of memory while queueing a frame");
+        ws__dead(c, WS_E_NOMEM, WS__WHY("out of memory while queueing a frame"));
         return WS_E_CLOSED;
     }
     if (done < hl) ws__tx_append(c, hdr + done, hl - done), done = hl;
@@ -2102,7 +2142,7 @@ static int ws__send_close(ws_conn *c, unsigned code, const char *reason, size_t 
     size_t n = 0;
     if (code) {
         payload[0] = (unsigned char)(code >> 8), payload[1] = (unsigned char)code;
-        WS_MEMCPY(payload + 2, reason, rlen);
+        if (rlen) WS_MEMCPY(payload + 2, reason, rlen);
         n = 2 + rlen;
     }
     r = ws__send_frame(c, WS_OP_CLOSE, 1, payload, n);
@@ -2118,7 +2158,7 @@ WS_DEF int ws_close(ws_conn *c, int code, const char *reason) {
     int r;
     if (c->state == WS_CONNECTING) {
         c->close_code = WS_CLOSE_ABNORMAL;
-        c->reason = "closed before the handshake completed";
+        c->reason = WS__WHY("closed before the handshake completed");
         c->flags |= WS__F_DROP;
         ws__closed(c);
         return 0;
@@ -2161,15 +2201,15 @@ static void ws__fail(ws_conn *c, int err, unsigned code, const char *why) {
 static void ws__on_close_frame(ws_conn *c, const unsigned char *p, size_t len) {
     unsigned code = len >= 2 ? (unsigned)p[0] << 8 | p[1] : (unsigned)WS_CLOSE_NO_STATUS;
     if (len == 1) {
-        ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "close frame with a 1-byte payload");
+        ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, WS__WHY("close frame with a 1-byte payload"));
         return;
     }
     if (len >= 2 && !ws_close_code_valid(code)) {
-        ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "invalid close code");
+        ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, WS__WHY("invalid close code"));
         return;
     }
     if (len > 2 && ws_utf8_validate(p + 2, len - 2, NULL) < 0) {
-        ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, "close reason is not valid UTF-8");
+        ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, WS__WHY("close reason is not valid UTF-8"));
         return;
     }
     /* Keep the reason at the front of the buffer for on_close: nothing else
@@ -2214,7 +2254,7 @@ static int ws__on_header(ws_conn *c) {
     uint64_t limit, frame_limit;
     int n = ws_frame_parse(c->rx + c->rx_rd, avail, &h);
     if (n == WS_E_INCOMPLETE) return 0;
-    if (n < 0) return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "frame length with the top bit set"), 0;
+    if (n < 0) return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, WS__WHY("frame length with the top bit set")), 0;
     if (ws_frame_check(&h, c->server, &why) < 0) return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, why), 0;
     if (h.opcode >= 8) {
         unsigned char *p = c->rx + c->rx_rd + n;
@@ -2225,13 +2265,13 @@ static int ws__on_header(ws_conn *c) {
         return 1;
     }
     if (h.opcode == WS_OP_CONTINUATION && !c->msg_op)
-        return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "continuation frame without a message to continue"), 0;
+        return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, WS__WHY("continuation frame without a message to continue")), 0;
     if (h.opcode != WS_OP_CONTINUATION && c->msg_op)
-        return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, "new message inside a fragmented message"), 0;
+        return ws__fail(c, WS_E_PROTOCOL, WS_CLOSE_PROTOCOL, WS__WHY("new message inside a fragmented message")), 0;
     limit = ws__max_message(c);
     frame_limit = c->cfg->max_frame ? c->cfg->max_frame : limit;
     if (h.payload_len > frame_limit)
-        return ws__fail(c, WS_E_TOO_BIG, WS_CLOSE_TOO_BIG, "frame exceeds the size limit"), 0;
+        return ws__fail(c, WS_E_TOO_BIG, WS_CLOSE_TOO_BIG, WS__WHY("frame exceeds the size limit")), 0;
     if (h.opcode != WS_OP_CONTINUATION) {
         c->msg_op = h.opcode;
         c->msg_first = 1;
@@ -2240,7 +2280,19 @@ static int ws__on_header(ws_conn *c) {
         c->msg_off = c->rx_rd + (size_t)n;
     }
     if (h.payload_len > limit - c->msg_len)
-        return ws__fail(c, WS_E_TOO_BIG, WS_CLOSE_TOO_BIG, "message exceeds the size limit"), 0;
+        return ws__fail(c, WS_E_TOO_BIG, WS_CLOSE_TOO_BIG, WS__WHY("message exceeds the size limit")), 0;
+    if (c->owns_rx && !c->cfg->on_fragment && h.payload_len <= WS__EAGER_GROW &&
+        c->rx_rd + (size_t)n + (size_t)h.payload_len + WS_RX_RESERVE > c->rx_cap) {
+        /* Take the room the announced frame needs in one step instead of
+         * doubling toward it. Bounded, so a bare header cannot make a
+         * connection take much more than the data it actually sends. */
+        size_t cap = c->rx_rd + (size_t)n + (size_t)h.payload_len + WS_RX_RESERVE;
+        unsigned char *q;
+        ws__uncork(c); /* batched frames may point into the old buffer */
+        if (c->flags & WS__F_IO_DEAD) return 0;
+        q = (unsigned char *)ws__alloc(c, c->rx, cap);
+        if (q) c->rx = q, c->rx_cap = cap;
+    }
     c->rx_rd += (size_t)n;
     c->in_frame = 1;
     c->frame_left = h.payload_len;
@@ -2262,13 +2314,13 @@ static int ws__on_payload(ws_conn *c) {
         /* Fail fast: an impossible byte ends the connection at once, even
          * when the rest of the frame has not arrived. */
         if (ws_utf8_feed(&c->utf8, p, take, NULL) < 0)
-            return ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, "invalid UTF-8 in a text message"), 0;
+            return ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, WS__WHY("invalid UTF-8 in a text message")), 0;
     }
     c->frame_left -= take;
     c->rx_rd += take;
     last = c->frame_left == 0 && c->frame_fin;
     if (last && op == WS_OP_TEXT && c->utf8 != WS_UTF8_ACCEPT)
-        return ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, "text message ends inside a UTF-8 sequence"), 0;
+        return ws__fail(c, WS_E_UTF8, WS_CLOSE_INVALID_DATA, WS__WHY("text message ends inside a UTF-8 sequence")), 0;
     if (c->frame_left == 0) c->in_frame = 0;
     if (last) c->msg_op = 0;
     if (c->cfg->on_fragment) {
@@ -2304,9 +2356,9 @@ static void ws__on_open(ws_conn *c, const char *subprotocol) {
 #ifndef WS_NO_SERVER
 /* Queues an HTTP response built by `build` into the send queue. */
 static int ws__queue_http(ws_conn *c, int status, const char *key, const char *sub, const char *extra) {
-    size_t need = 256 + (sub ? WS_STRLEN(sub) : 0) + (extra ? WS_STRLEN(extra) : 0);
+    size_t need = ws__tx_text_room(c, 256 + (sub ? WS_STRLEN(sub) : 0) + (extra ? WS_STRLEN(extra) : 0));
     int n;
-    if (ws__tx_reserve(c, need) < 0) return WS_E_NOMEM;
+    if (!need) return WS_E_NOMEM;
     n = status == 101 ? ws_response_build((char *)c->tx + c->tx_head + c->tx_len, need, key, sub, extra)
                       : ws_error_response_build((char *)c->tx + c->tx_head + c->tx_len, need, status, extra);
     if (n < 0) return n;
@@ -2324,9 +2376,9 @@ static int ws__server_handshake(ws_conn *c) {
     acc.subprotocol = NULL, acc.extra_headers = NULL;
     if (n >= 0 && c->cfg->on_request) {
         r = c->cfg->on_request(c, &req, &acc);
-        if (r) status = r < 100 || r > 999 ? 500 : r, why = "request rejected by the server";
+        if (r) status = r < 100 || r > 999 ? 500 : r, why = WS__WHY("request rejected by the server");
         else if (acc.subprotocol && !ws_request_offers(&req, acc.subprotocol))
-            status = 500, why = "server chose a subprotocol that was not offered";
+            status = 500, why = WS__WHY("server chose a subprotocol that was not offered");
     }
     if (status != 101) {
         (void)ws__queue_http(c, status, NULL, NULL, status >= 500 ? NULL : acc.extra_headers);
@@ -2339,7 +2391,7 @@ static int ws__server_handshake(ws_conn *c) {
     }
     if (ws__queue_http(c, 101, req.key, acc.subprotocol, acc.extra_headers) < 0) {
         (void)ws__queue_http(c, 500, NULL, NULL, NULL);
-        ws__error(c, WS_E_NOMEM, "response does not fit the send buffer");
+        ws__error(c, WS_E_NOMEM, WS__WHY("response does not fit the send buffer"));
         c->flags |= WS__F_DROP;
         c->rx_rd = c->rx_wr;
         return 0;
@@ -2378,15 +2430,27 @@ static int ws__client_handshake(ws_conn *c) {
 
 /* Parses and delivers everything complete in the receive buffer. */
 static void ws__process_read(ws_conn *c);
-static void ws__process(ws_conn *c) {
+#if WS__CORK
+/* Kept out of line so the batch takes stack only while frames flow. */
+static WS__NOINLINE void ws__process_batched(ws_conn *c) {
     ws__cork cork;
-    void *outer = c->cork;
     cork.frames = cork.n = 0;
     cork.bytes = 0;
-    if (c->server && WS_CORK_FRAMES > 0 && !outer) c->cork = &cork;
+    c->cork = &cork;
     ws__process_read(c);
-    if (c->cork == &cork) ws__uncork(c);
-    c->cork = outer; /* the batch lives on this stack frame only */
+    ws__uncork(c);
+    c->cork = NULL; /* the batch lives on this stack frame only */
+}
+#endif
+
+static void ws__process(ws_conn *c) {
+#if WS__CORK
+    if (c->server && !c->cork && c->state == WS_OPEN) {
+        ws__process_batched(c);
+        return;
+    }
+#endif
+    ws__process_read(c);
 }
 
 static void ws__process_read(ws_conn *c) {
@@ -2432,19 +2496,9 @@ static size_t ws__rx_room(ws_conn *c) {
         c->rx_rd = c->rx_wr = WS__REASON_AREA;
         return c->rx_cap - c->rx_wr;
     }
-    /* Compact: the message so far to the front, unparsed bytes after it. */
-    live = ws__msg_held(c);
-    if (c->msg_off && live) WS_MEMMOVE(c->rx, c->rx + c->msg_off, live);
-    c->msg_off = 0;
-    gap = c->rx_rd - live;
-    if (gap) {
-        WS_MEMMOVE(c->rx + live, c->rx + c->rx_rd, c->rx_wr - c->rx_rd);
-        c->rx_rd -= gap, c->rx_wr -= gap;
-        c->hs_scanned = 0;
-    }
-    /* A fixed buffer gives what it has; an owned one grows rather than
-     * read in dribbles, up to what the largest message or header needs. */
-    if (!c->owns_rx || c->rx_cap - c->rx_wr >= c->rx_cap / 4) return c->rx_cap - c->rx_wr;
+    /* An owned buffer may grow up to what the largest message or header
+     * needs; it grows rather than compacts when compacting would gain
+     * little, so a large message is not moved over and over. */
     limit = ws__max_header(c) + 1;
     if (c->state != WS_CONNECTING) {
         uint64_t m = ws__max_message(c);
@@ -2452,7 +2506,21 @@ static size_t ws__rx_room(ws_conn *c) {
         limit = m > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)m + WS_RX_RESERVE + WS_FRAME_HEADER_MAX;
         if (limit < 1024) limit = 1024;
     }
-    if (c->rx_cap >= limit) return c->rx_cap - c->rx_wr;
+    live = ws__msg_held(c);
+    gap = c->rx_rd - live;
+    if (!c->owns_rx || c->rx_cap >= limit || c->msg_off + gap >= c->rx_cap / 4) {
+        /* Compact: the message so far to the front, unparsed bytes after it. */
+        if (c->msg_off && live) WS_MEMMOVE(c->rx, c->rx + c->msg_off, live);
+        c->msg_off = 0;
+        if (gap) {
+            WS_MEMMOVE(c->rx + live, c->rx + c->rx_rd, c->rx_wr - c->rx_rd);
+            c->rx_rd -= gap, c->rx_wr -= gap;
+            c->hs_scanned = 0;
+        }
+    }
+    /* A fixed buffer gives what it has; an owned one grows rather than
+     * read in dribbles. */
+    if (!c->owns_rx || c->rx_cap - c->rx_wr >= c->rx_cap / 4 || c->rx_cap >= limit) return c->rx_cap - c->rx_wr;
     cap = c->rx_cap * 2 < limit ? c->rx_cap * 2 : limit;
     p = (unsigned char *)ws__alloc(c, c->rx, cap);
     if (!p) return c->rx_cap - c->rx_wr;
@@ -2475,31 +2543,32 @@ static void ws__rx_full(ws_conn *c) {
 #ifndef WS_NO_SERVER
         if (c->server) {
             (void)ws__queue_http(c, 431, NULL, NULL, NULL);
-            ws__error(c, WS_E_HANDSHAKE, "request header block too large");
+            ws__error(c, WS_E_HANDSHAKE, WS__WHY("request header block too large"));
             c->flags |= WS__F_DROP;
             c->rx_rd = c->rx_wr = 0;
             return;
         }
 #endif
-        ws__error(c, WS_E_HANDSHAKE, "response header block too large");
-        ws__dead(c, 0, "response header block too large");
+        ws__error(c, WS_E_HANDSHAKE, WS__WHY("response header block too large"));
+        ws__dead(c, 0, WS__WHY("response header block too large"));
         return;
     }
-    ws__fail(c, WS_E_NOMEM, WS_CLOSE_TOO_BIG, "message does not fit the receive buffer");
+    ws__fail(c, WS_E_NOMEM, WS_CLOSE_TOO_BIG, WS__WHY("message does not fit the receive buffer"));
 }
 
 static void ws__timers(ws_conn *c) {
     uint64_t now;
     if (!c->io->now_ms || c->state == WS_CLOSED) return;
+    if (!c->deadline && !(c->state == WS_OPEN && c->cfg->ping_interval_ms && c->next_ping)) return;
     now = ws__now(c);
     if (c->deadline && now >= c->deadline) {
         if (c->state == WS_CONNECTING) {
-            ws__error(c, WS_E_TIMEOUT, "opening handshake timed out");
-            ws__dead(c, 0, "opening handshake timed out");
+            ws__error(c, WS_E_TIMEOUT, WS__WHY("opening handshake timed out"));
+            ws__dead(c, 0, WS__WHY("opening handshake timed out"));
         } else {
             if (!(c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD))) {
                 c->close_code = WS_CLOSE_ABNORMAL; /* no close frame came back */
-                c->reason = "closing handshake timed out";
+                c->reason = WS__WHY("closing handshake timed out");
             }
             ws__closed(c);
         }
@@ -2507,9 +2576,9 @@ static void ws__timers(ws_conn *c) {
     }
     if (c->state == WS_OPEN && c->cfg->ping_interval_ms && c->next_ping && now >= c->next_ping) {
         if (c->pong_due) {
-            ws__error(c, WS_E_TIMEOUT, "keepalive: no pong in time");
+            ws__error(c, WS_E_TIMEOUT, WS__WHY("keepalive: no pong in time"));
             c->close_code = WS_CLOSE_ABNORMAL;
-            ws__dead(c, 0, "keepalive: no pong in time");
+            ws__dead(c, 0, WS__WHY("keepalive: no pong in time"));
             return;
         }
         c->pong_due = 1;
@@ -2525,7 +2594,7 @@ static int ws__after_input(ws_conn *c) {
     }
     if (c->state != WS_CLOSED && (c->flags & WS__F_EOF)) {
         if (!(c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD))) c->close_code = WS_CLOSE_ABNORMAL;
-        ws__dead(c, 0, (c->flags & WS__F_CLOSE_RCVD) ? "" : "connection closed without a close frame");
+        ws__dead(c, 0, (c->flags & WS__F_CLOSE_RCVD) ? "WS__WHY(" : ")connection closed without a close frame");
     }
     if (c->state != WS_CLOSED) ws__rx_release_idle(c), ws__tx_release_idle(c);
     return c->state == WS_CLOSED ? WS_E_CLOSED : 0;
@@ -2544,7 +2613,7 @@ WS_DEF int ws_pump(ws_conn *c) {
         }
         if (!room) {
             if (c->owns_rx && !c->rx) { /* allocation failed */
-                ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, "out of memory for the receive buffer");
+                ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, WS__WHY("out of memory for the receive buffer"));
                 break;
             }
             ws__rx_full(c);
@@ -2557,7 +2626,7 @@ WS_DEF int ws_pump(ws_conn *c) {
             break;
         }
         if (n < 0) {
-            ws__dead(c, WS_E_IO, "transport receive failed");
+            ws__dead(c, WS_E_IO, WS__WHY("transport receive failed"));
             break;
         }
         if ((size_t)n > room) n = (ptrdiff_t)room;
@@ -2579,7 +2648,7 @@ WS_DEF int ws_feed(ws_conn *c, const void *data, size_t len) {
         if (c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD)) break; /* nothing after a close counts */
         room = ws__rx_room(c);
         if (!room) {
-            if (c->owns_rx && !c->rx) ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, "out of memory for the receive buffer");
+            if (c->owns_rx && !c->rx) ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, WS__WHY("out of memory for the receive buffer"));
             else ws__rx_full(c);
             break;
         }
@@ -2643,15 +2712,15 @@ static void ws__start(ws_conn *c, int server) {
 WS_DEF int ws_client_start(ws_conn *c, const ws_client_options *opt) {
     char key[WS_KEY_LEN + 1];
     size_t need;
-    int n, r;
+    int n;
     if (!opt || !opt->host) return WS_E_INVALID;
     if (!c->io->random || c->io->random(c->io_user, c->key, 16) != 0) return WS_E_RANDOM;
     ws_base64_encode(c->key, 16, key, sizeof key);
     need = 256 + WS_STRLEN(opt->host) + (opt->path ? WS_STRLEN(opt->path) : 0) +
            (opt->origin ? WS_STRLEN(opt->origin) : 0) + (opt->subprotocols ? WS_STRLEN(opt->subprotocols) : 0) +
            (opt->extra_headers ? WS_STRLEN(opt->extra_headers) : 0);
-    r = ws__tx_reserve(c, need);
-    if (r < 0) return r == WS_E_FULL ? WS_E_NOMEM : r;
+    need = ws__tx_text_room(c, need);
+    if (!need) return WS_E_NOMEM;
     n = ws_request_build((char *)c->tx + c->tx_head + c->tx_len, need, opt, key);
     if (n < 0) return n;
     c->tx_len += (size_t)n;
@@ -2679,6 +2748,11 @@ WS_DEF int ws_start_open(ws_conn *c, int server) {
  * ws_io over a non-blocking socket (the fd travels in io_user).
  * ========================================================================= */
 #ifdef WS_HAVE_SOCKETS
+/* glibc fixes what it declares at its first header; __USE_XOPEN2K8 tells
+ * whether POSIX.1-2008 made it in. */
+#if defined(__GLIBC__) && !defined(__USE_XOPEN2K8)
+#error "ws.h: a system header came first under strict C (-std=c99): include ws.h before any other header in the file that defines WS_IMPLEMENTATION, or build with -D_POSIX_C_SOURCE=200809L (or define WS_NO_SOCKETS)"
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -2959,7 +3033,7 @@ WS_DEF int ws_poll(ws_conn *c, int timeout_ms) {
     pfd.revents = 0;
     if (t >= 0 && (timeout_ms < 0 || t < timeout_ms)) timeout_ms = (int)t;
     if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
-        ws__dead(c, WS_E_IO, "poll failed");
+        ws__dead(c, WS_E_IO, WS__WHY("poll failed"));
         return WS_E_CLOSED;
     }
     return ws_pump(c);

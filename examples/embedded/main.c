@@ -438,7 +438,7 @@ static void session_exchange(void) {
 
     /* A frame that can never fit the client's send buffer (payload + 8
      * bytes of header and mask key > tx_cap) is refused whole, at once. */
-    CHECK(ws_send_binary(&g_cli.conn, g_big, sizeof g_cli_tx - 7) == WS_E_FULL);
+    CHECK(ws_send_binary(&g_cli.conn, g_big, sizeof g_cli_tx - 7) == WS_E_TOO_BIG);
     CHECK(ws_buffered_amount(&g_cli.conn) == 0 || ws_buffered_amount(&g_cli.conn) < sizeof g_cli_tx);
 
     /* Invalid UTF-8 is refused before anything is sent. */
