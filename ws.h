@@ -434,7 +434,7 @@ struct ws_conn {
     void *cork;            /* frames batched during one read (ws_pump's stack) */
     unsigned char *rx;
     unsigned char *tx;
-    size_t rx_cap, rx_rd, rx_wr, msg_off, msg_len, hs_scanned;
+    size_t rx_cap, rx_rd, rx_wr, msg_off, msg_len;
     size_t tx_cap, tx_head, tx_len;
     uint64_t frame_left;    /* payload bytes of the current frame not yet seen */
     uint64_t deadline;      /* handshake or close timeout, 0: none */
@@ -2475,7 +2475,6 @@ static void ws__process_read(ws_conn *c) {
         size_t held = ws__msg_held(c), keep = held ? c->msg_off + held : 0;
         if (!held) c->msg_off = 0;
         c->rx_rd = c->rx_wr = keep;
-        c->hs_scanned = 0;
     }
 }
 
@@ -2515,8 +2514,7 @@ static size_t ws__rx_room(ws_conn *c) {
         if (gap) {
             WS_MEMMOVE(c->rx + live, c->rx + c->rx_rd, c->rx_wr - c->rx_rd);
             c->rx_rd -= gap, c->rx_wr -= gap;
-            c->hs_scanned = 0;
-        }
+            }
     }
     /* A fixed buffer gives what it has; an owned one grows rather than
      * read in dribbles. */
