@@ -431,7 +431,7 @@ struct ws_conn {
     void *user; /* the host's; ws_conn_init sets it to NULL */
     const char *reason; /* last failure or close reason (static or in rx) */
     const char *protocols; /* client: offered subprotocols */
-    void *cork;            /* frames batched during one read (ws_pump's stack) */
+    void *cork;            /* server frames batched while one read is processed */
     unsigned char *rx;
     unsigned char *tx;
     size_t rx_cap, rx_rd, rx_wr, msg_off, msg_len;
@@ -2514,7 +2514,7 @@ static size_t ws__rx_room(ws_conn *c) {
         if (gap) {
             WS_MEMMOVE(c->rx + live, c->rx + c->rx_rd, c->rx_wr - c->rx_rd);
             c->rx_rd -= gap, c->rx_wr -= gap;
-            }
+        }
     }
     /* A fixed buffer gives what it has; an owned one grows rather than
      * read in dribbles. */
