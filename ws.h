@@ -1968,6 +1968,7 @@ static void ws__tx_release_idle(ws_conn *c) {
 static int ws__send_close(ws_conn *c, unsigned code, const char *reason, size_t rlen);
 
 WS_DEF int ws_flush(ws_conn *c) {
+    if (c->state == WS_CLOSED) return WS_E_CLOSED; /* the host may have closed the transport */
     while (c->tx_len && !(c->flags & WS__F_IO_DEAD)) {
         ptrdiff_t n = c->io->send(c->io_user, c->tx + c->tx_head, c->tx_len);
         if (n == WS_E_AGAIN || n == 0) return WS_E_AGAIN;
@@ -2185,6 +2186,7 @@ static void ws__fail(ws_conn *c, int err, unsigned code, const char *why) {
     if (c->state == WS_OPEN || (c->state == WS_CLOSING && !(c->flags & WS__F_CLOSE_SENT))) {
         size_t rlen = WS_STRLEN(why);
         (void)ws__send_close(c, code, why, rlen > 123 ? 123 : rlen);
+        if (c->state == WS_CLOSED) return; /* that send found the transport dead: reported already */
     }
     if (c->state != WS_CLOSED) c->state = WS_CLOSING, ws__closing_deadline(c);
     /* A server drops the transport once the close is out; a client lets the
