@@ -398,11 +398,48 @@ static void test_connect_url_errors(void) {
     }
 }
 
+/* The socket io on a descriptor that is not open: transport errors. */
+static void test_io_bad_fd(void) {
+    const ws_io *io = ws_posix_io();
+    void *bad = (void *)(intptr_t)-1;
+    unsigned char b[4] = {1, 2, 3, 4};
+    ws_iovec v[2];
+    v[0].base = b, v[0].len = 2, v[1].base = b + 2, v[1].len = 2;
+    CHECK_INT(io->recv(bad, b, sizeof b), WS_E_IO);
+    CHECK_INT(io->send(bad, b, sizeof b), WS_E_IO);
+    CHECK_INT(io->sendv(bad, v, 2), WS_E_IO);
+    CHECK_INT(io->random(NULL, b, sizeof b), 0);
+    CHECK(io->now_ms(NULL) > 0);
+}
+
+/* ws_connect_url when the allocator fails: the socket is closed again. */
+static int fail_allocs;
+static void *failing_realloc(void *u, void *p, size_t n) {
+    (void)u;
+    if (n && fail_allocs) return NULL;
+    return ws_libc_realloc(NULL, p, n);
+}
+static void test_connect_url_nomem(void) {
+    ws_conn c;
+    ws_config cfg = mkcfg();
+    char url[64];
+    int l = ws_tcp_listen("127.0.0.1", 0, 1);
+    CHECK(l >= 0);
+    if (l < 0) return;
+    cfg.realloc_fn = failing_realloc;
+    fail_allocs = 1;
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/p", local_port(l));
+    CHECK_INT(ws_connect_url(&c, &cfg, url, NULL), WS_E_NOMEM);
+    close(l);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_url();
     test_tcp();
     test_realloc();
+    test_io_bad_fd();
+    test_connect_url_nomem();
     test_connect_url_errors();
     test_echo_and_close();
     test_peer_eof();
