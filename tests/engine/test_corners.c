@@ -37,9 +37,15 @@ static size_t out_len;
 static long send_room = -1; /* bytes send may still take; -1: all; 0: would-block */
 static int send_calls;
 
+static const char *in_data; /* what recv hands out, then would-block */
+static size_t in_len;
 static ptrdiff_t t_recv(void *u, void *b, size_t n) {
-    (void)u, (void)b, (void)n;
-    return WS_E_AGAIN;
+    (void)u;
+    if (!in_len) return WS_E_AGAIN;
+    if (n > in_len) n = in_len;
+    memcpy(b, in_data, n);
+    in_data += n, in_len -= n;
+    return (ptrdiff_t)n;
 }
 static ptrdiff_t t_send(void *u, const void *b, size_t n) {
     (void)u;
@@ -79,6 +85,7 @@ static void on_error(ws_conn *c, int err, const char *why) {
 
 static void reset_io(void) {
     out_len = 0, send_room = -1, send_calls = 0;
+    in_data = NULL, in_len = 0;
     closes = close_code = errors = last_err = 0;
     close_reason[0] = '\0';
 }
@@ -401,12 +408,62 @@ static void test_strerror(void) {
     CHECK(strcmp(ws_strerror(-1000), "unknown error") == 0);
 }
 
+/* A header block larger than a fixed receive buffer (the default
+ * max_header is larger): the server answers 431 and drops; the client
+ * fails the handshake. */
+static void test_header_overflows_rx(void) {
+    static unsigned char rx[WS_MIN_BUFFER], tx[1024];
+    static char req[2048];
+    ws_conn c;
+    ws_config cfg;
+    size_t n;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.on_close = on_close, cfg.on_error = on_error;
+    n = (size_t)snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: h\r\n");
+    while (n < 1500) n += (size_t)snprintf(req + n, sizeof req - n, "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+
+    ctx = "server: request head overflows a fixed receive buffer";
+    reset_io();
+    in_data = req, in_len = n;
+    ws_conn_init(&c, &cfg, &tio, NULL);
+    CHECK_INT(ws_conn_set_buffers(&c, rx, sizeof rx, tx, sizeof tx), 0);
+    CHECK_INT(ws_server_start(&c), 0);
+    CHECK_INT(ws_pump(&c), WS_E_CLOSED);
+    CHECK_INT(errors, 1);
+    CHECK_INT(last_err, WS_E_HANDSHAKE);
+    CHECK_INT(closes, 1);
+    CHECK_INT(close_code, WS_CLOSE_ABNORMAL);
+    CHECK(out_len > 12 && memcmp(out, "HTTP/1.1 431", 12) == 0);
+    ws_conn_release(&c);
+
+    ctx = "client: response head overflows a fixed receive buffer";
+    reset_io();
+    {
+        ws_client_options o;
+        memset(&o, 0, sizeof o);
+        o.host = "h";
+        memcpy(req, "HTTP/1.1 101 Switching Protocols\r\n", 34);
+        in_data = req, in_len = n;
+        ws_conn_init(&c, &cfg, &tio, NULL);
+        CHECK_INT(ws_conn_set_buffers(&c, rx, sizeof rx, tx, sizeof tx), 0);
+        CHECK_INT(ws_client_start(&c, &o), 0);
+        CHECK_INT(ws_pump(&c), WS_E_CLOSED);
+        CHECK_INT(errors, 1);
+        CHECK_INT(last_err, WS_E_HANDSHAKE);
+        CHECK_INT(closes, 1);
+        CHECK_INT(close_code, WS_CLOSE_ABNORMAL);
+        CHECK(out_len > 4 && memcmp(out, "GET ", 4) == 0);
+        ws_conn_release(&c);
+    }
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_owed_close(1001);
     test_owed_close(4000);
     test_owed_close(0);
     test_nomem_half_frame();
+    test_header_overflows_rx();
     test_request_build();
     test_response_build();
     test_reasons();
