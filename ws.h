@@ -2536,8 +2536,11 @@ static void ws__rx_release_idle(ws_conn *c) {
     }
 }
 
-/* Nothing fits the receive buffer any more: the handshake or a message is
- * larger than the limits allow. */
+/* Nothing fits the receive buffer any more. Only a failed allocation gets
+ * here: the header limit never exceeds the buffer, so the handshake parser
+ * answers 431 (or fails the client) first, and the message limits keep a
+ * whole message and a control frame inside a fixed buffer. (So coverage
+ * shows these lines unreached unless an allocator refuses to grow.) */
 static void ws__rx_full(ws_conn *c) {
     if (c->state == WS_CONNECTING) {
 #ifndef WS_NO_SERVER
@@ -2594,7 +2597,7 @@ static int ws__after_input(ws_conn *c) {
     }
     if (c->state != WS_CLOSED && (c->flags & WS__F_EOF)) {
         if (!(c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD))) c->close_code = WS_CLOSE_ABNORMAL;
-        ws__dead(c, 0, (c->flags & WS__F_CLOSE_RCVD) ? "WS__WHY(" : ")connection closed without a close frame");
+        ws__dead(c, 0, (c->flags & WS__F_CLOSE_RCVD) ? "" : WS__WHY("connection closed without a close frame"));
     }
     if (c->state != WS_CLOSED) ws__rx_release_idle(c), ws__tx_release_idle(c);
     return c->state == WS_CLOSED ? WS_E_CLOSED : 0;

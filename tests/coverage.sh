@@ -26,7 +26,7 @@ cd "$root"
 export LC_ALL=C
 
 build=${1:-build-cov}
-tests_re=${WS_COV_TESTS:-'^(primitives|codec|engine|fuzz|interop|tls|embedded\.native)\.'}
+tests_re=${WS_COV_TESTS:-'^(primitives|codec|engine|fuzz|interop|tls|embedded\.native|adapter)\.'}
 exclude_re=${WS_COV_EXCLUDE:-'^(interop\.load_1000|interop\.autobahn_client|tls\.browser|tls\.compile|primitives\.utf8|primitives\.utf8\.(portable|ssse3|avx2))$'}
 jobs=${WS_COV_JOBS:-2}
 
