@@ -9,17 +9,7 @@
 
 #include "prim.h"
 
-#if defined(WS__SIMD) && WS__SIMD == 32
-#define PATH "avx2"
-#elif defined(WS__SIMD) && (defined(__aarch64__) || defined(_M_ARM64))
-#define PATH "neon"
-#elif defined(WS__SIMD) && defined(WS__V_LOOKUP)
-#define PATH "ssse3"
-#elif defined(WS__SIMD)
-#define PATH "sse2"
-#else
-#define PATH "portable"
-#endif
+#include "../tests/perf/simd_path.h"
 
 static size_t mask_copy(void *dst, const void *src, size_t len, const unsigned char key[4], size_t offset) {
     return ws_mask_copy(dst, src, len, key, offset);

@@ -21,17 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(WS__SIMD) && WS__SIMD == 32
-#define PATH "avx2"
-#elif defined(WS__SIMD) && (defined(__aarch64__) || defined(_M_ARM64))
-#define PATH "neon"
-#elif defined(WS__SIMD) && defined(WS__V_LOOKUP)
-#define PATH "ssse3"
-#elif defined(WS__SIMD)
-#define PATH "sse2"
-#else
-#define PATH "portable"
-#endif
+#include "simd_path.h"
 
 static unsigned long passed, failed;
 
