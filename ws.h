@@ -732,7 +732,72 @@ WS_API void ws_tls_disconnect(ws_conn *c);
 #ifndef WS_IMPLEMENTATION_DONE
 #define WS_IMPLEMENTATION_DONE
 
-#if !defined(WS_MEMCPY) || !defined(WS_MEMMOVE) || !defined(WS_MEMSET) || !defined(WS_MEMCMP) ||    \
+#if defined(__GNUC__) || defined(__clang__)
+#define WS__LIKELY(x) __builtin_expect(!!(x), 1)
+#define WS__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define WS__UNUSED __attribute__((unused))
+#define WS__NOINLINE __attribute__((noinline))
+#else
+#define WS__NOINLINE
+#define WS__LIKELY(x) (x)
+#define WS__UNLIKELY(x) (x)
+#define WS__UNUSED
+#endif
+
+#if defined(WS_SMALL) && !defined(WS_SMALL_USE_LIBC)
+/* WS_SMALL brings its own byte-at-a-time helpers: a microcontroller's libc
+ * versions are tuned for speed and cost more flash than the whole frame
+ * codec (newlib-nano's memcpy, memmove and strlen: ~800 bytes on a
+ * Cortex-M4). They move handshake text, SHA-1 input and fragments being
+ * joined, none of it on a hot path that would repay the flash.
+ * WS_SMALL_USE_LIBC keeps libc's when the firmware links them anyway. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC would otherwise recognise the loops and call memcpy/memset again. */
+#define WS__NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define WS__NO_LIBCALLS
+#endif
+WS__UNUSED static WS__NO_LIBCALLS void *ws__small_move(void *dst, const void *src, size_t n) {
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    if (d < s)
+        while (n--) *d++ = *s++;
+    else
+        while (n--) d[n] = s[n];
+    return dst;
+}
+WS__UNUSED static WS__NO_LIBCALLS void *ws__small_set(void *dst, int v, size_t n) {
+    unsigned char *d = (unsigned char *)dst;
+    while (n--) *d++ = (unsigned char)v;
+    return dst;
+}
+WS__UNUSED static int ws__small_cmp(const void *a, const void *b, size_t n) {
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    for (; n; n--, x++, y++)
+        if (*x != *y) return *x - *y;
+    return 0;
+}
+WS__UNUSED static size_t ws__small_len(const char *s) {
+    const char *e = s;
+    while (*e) e++;
+    return (size_t)(e - s);
+}
+#ifndef WS_MEMCPY
+#define WS_MEMCPY ws__small_move
+#endif
+#ifndef WS_MEMMOVE
+#define WS_MEMMOVE ws__small_move
+#endif
+#ifndef WS_MEMSET
+#define WS_MEMSET ws__small_set
+#endif
+#ifndef WS_MEMCMP
+#define WS_MEMCMP ws__small_cmp
+#endif
+#ifndef WS_STRLEN
+#define WS_STRLEN ws__small_len
+#endif
+#elif !defined(WS_MEMCPY) || !defined(WS_MEMMOVE) || !defined(WS_MEMSET) || !defined(WS_MEMCMP) || \
     !defined(WS_STRLEN)
 #include <string.h>
 #endif
@@ -750,18 +815,6 @@ WS_API void ws_tls_disconnect(ws_conn *c);
 #endif
 #ifndef WS_STRLEN
 #define WS_STRLEN strlen
-#endif
-
-#if defined(__GNUC__) || defined(__clang__)
-#define WS__LIKELY(x) __builtin_expect(!!(x), 1)
-#define WS__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define WS__UNUSED __attribute__((unused))
-#define WS__NOINLINE __attribute__((noinline))
-#else
-#define WS__NOINLINE
-#define WS__LIKELY(x) (x)
-#define WS__UNLIKELY(x) (x)
-#define WS__UNUSED
 #endif
 
 #ifdef WS_STATIC
@@ -1026,6 +1079,12 @@ WS_DEF size_t ws_mask_copy(void *dst, const void *src, size_t len, const unsigne
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
     offset &= 3;
+#if defined(WS_SMALL) && !defined(WS__SIMD)
+    /* The smallest form: byte by byte (the word loops below cost ~250 bytes
+     * of flash). */
+    for (; i < len; i++) d[i] = (unsigned char)(s[i] ^ key[(offset + i) & 3]);
+    return (offset + len) & 3;
+#else
 #ifndef WS__SIMD
     /* Byte-wise until the destination is word aligned (a target without
      * SIMD may also lack fast unaligned access; SIMD targets have it). */
@@ -1071,6 +1130,7 @@ WS_DEF size_t ws_mask_copy(void *dst, const void *src, size_t len, const unsigne
         offset = (offset + 1) & 3;
     }
     return offset;
+#endif
 }
 
 WS_DEF size_t ws_mask(void *data, size_t len, const unsigned char key[4], size_t offset) {
@@ -1088,6 +1148,29 @@ WS_DEF size_t ws_mask(void *data, size_t len, const unsigned char key[4], size_t
  * The state is stored pre-multiplied by 12 so a step is one table load. */
 #define WS__U8_REJECT 12u
 
+#ifdef WS_SMALL
+/* The same DFA with its step computed rather than looked up: the tables
+ * below cost 364 bytes of flash. */
+static uint32_t ws__utf8_step(uint32_t st, unsigned b) {
+    /* States 2-8 want one byte in [lo, hi], then go to the third entry. */
+    static const unsigned char want[7][3] = {{0x80, 0xBF, 0},  {0x80, 0xBF, 24}, {0x80, 0xBF, 36},
+                                             {0xA0, 0xBF, 24}, {0x80, 0x9F, 24}, {0x90, 0xBF, 36},
+                                             {0x80, 0x8F, 36}};
+    if (st) {
+        const unsigned char *w = want[st / 12 - 2];
+        return b >= w[0] && b <= w[1] ? w[2] : WS__U8_REJECT;
+    }
+    if (b < 0x80) return 0;
+    if (b < 0xC2) return WS__U8_REJECT; /* a continuation, or C0 C1 (overlong) */
+    if (b < 0xE0) return 24;
+    if (b == 0xE0) return 60;
+    if (b == 0xED) return 72;
+    if (b < 0xF0) return 36;
+    if (b == 0xF0) return 84;
+    if (b < 0xF4) return 48;
+    return b == 0xF4 ? 96 : WS__U8_REJECT;
+}
+#else
 static const unsigned char ws__utf8_class[256] = {
 #define WS__R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
     WS__R16(0), WS__R16(0), WS__R16(0), WS__R16(0), WS__R16(0), WS__R16(0), WS__R16(0), WS__R16(0),
@@ -1110,6 +1193,8 @@ static const unsigned char ws__utf8_next[9 * 12] = {
     /* 7 */ 12, 12, 36, 36, 12, 12, 12, 12, 12, 12, 12, 12,
     /* 8 */ 12, 36, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
 };
+#define ws__utf8_step(st, b) ws__utf8_next[(st) + ws__utf8_class[b]]
+#endif
 
 #ifdef WS__SIMD
 /* UTF-8 with vectors, after the idea of Keiser and Lemire ("Validating UTF-8
@@ -1224,7 +1309,7 @@ WS_DEF int ws_utf8_feed(ws_utf8_state *state, const void *data, size_t len, size
         if (st == 0) {
 #ifdef WS__SIMD
             if (len - i >= WS__SIMD) i += ws__utf8_simd(p + i, len - i);
-#else
+#elif !defined(WS_SMALL)
             /* ASCII fast path: 16 bytes per step while no high bit shows. */
             while (len - i >= 16) {
                 uint64_t a, b;
@@ -1237,7 +1322,7 @@ WS_DEF int ws_utf8_feed(ws_utf8_state *state, const void *data, size_t len, size
             while (i < len && p[i] < 0x80) i++;
             if (i == len) break;
         }
-        st = ws__utf8_next[st + ws__utf8_class[p[i]]];
+        st = ws__utf8_step(st, p[i]);
         if (WS__UNLIKELY(st == WS__U8_REJECT)) {
             *state = st;
             if (bad_at) *bad_at = i;

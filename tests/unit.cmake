@@ -69,3 +69,14 @@ foreach(i RANGE 0 ${last} 2)
   ws_unit_test(primitives.utf8.${path} unit_utf8_${path} --quick)
   ws_unit_test(primitives.guard.${path} unit_guard_${path} all)
 endforeach()
+
+# WS_SMALL's own code paths (byte-wise masking, the computed UTF-8 step, its
+# own memcpy & co.) against the same tests, as a microcontroller builds them.
+ws_unit_program(unit_mask_small test_mask.c -DWS_SMALL -DWS_NO_SIMD)
+ws_unit_program(unit_utf8_small test_utf8.c -DWS_SMALL -DWS_NO_SIMD)
+ws_unit_program(unit_guard_small test_guard.c -DWS_SMALL -DWS_NO_SIMD)
+ws_unit_program(unit_sha1_small test_sha1.c -DWS_SMALL -DWS_NO_SIMD)
+ws_unit_test(primitives.mask.small unit_mask_small)
+ws_unit_test(primitives.utf8.small unit_utf8_small)
+ws_unit_test(primitives.guard.small unit_guard_small all)
+ws_unit_test(primitives.sha1.small unit_sha1_small)
