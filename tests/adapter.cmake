@@ -9,6 +9,21 @@ if(UNIX)
   set_tests_properties(adapter.posix PROPERTIES TIMEOUT 300)
 endif()
 
+# System call failures injected into the POSIX adapter (tests/adapter/faults.h):
+# the linker sends ws.h's calls to the test's __wrap_* functions (GNU ld and
+# lld; getrandom is glibc's), which also works under the sanitizers.
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  add_executable(adapter_faults ${CMAKE_CURRENT_LIST_DIR}/adapter/test_faults.c)
+  target_link_libraries(adapter_faults PRIVATE ws)
+  # _FORTIFY_SOURCE would turn read() into __read_chk, out of the wrapper's reach
+  target_compile_options(adapter_faults PRIVATE ${WS_WARNINGS} -Werror -U_FORTIFY_SOURCE)
+  target_link_options(adapter_faults PRIVATE
+    "LINKER:--wrap=read,--wrap=send,--wrap=sendmsg,--wrap=poll,--wrap=accept"
+    "LINKER:--wrap=socket,--wrap=listen,--wrap=fcntl,--wrap=open,--wrap=getrandom")
+  add_test(NAME adapter.faults COMMAND adapter_faults)
+  set_tests_properties(adapter.faults PROPERTIES TIMEOUT 300)
+endif()
+
 add_executable(engine_corners ${CMAKE_CURRENT_LIST_DIR}/engine/test_corners.c)
 target_link_libraries(engine_corners PRIVATE ws)
 target_compile_options(engine_corners PRIVATE ${WS_WARNINGS} -Werror)
