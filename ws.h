@@ -38,6 +38,12 @@ CONFIGURATION MACROS (define before including)
     WS_NO_SIMD          use only the portable code paths
     WS_MEMCPY, WS_MEMMOVE, WS_MEMSET, WS_MEMCMP, WS_STRLEN
                         override what the header takes from libc
+    WS_NO_ALLOC         no allocator mode: buffers only from
+                        ws_conn_set_buffers (needs WS_NO_SOCKETS; starting
+                        without both buffers is WS_E_INVALID)
+    WS_SMALL            smallest code for microcontrollers: no reason
+                        texts, byte-at-a-time loops and its own memcpy & co.
+                        (WS_SMALL_USE_LIBC keeps libc's), no frame batching
     WS_MAX_HEADERS      most header lines in a handshake (default 32)
     WS_CORK_FRAMES      server frames batched into one vectored write per
                         read (default 16; 0 turns batching off)
@@ -525,6 +531,9 @@ WS_API void ws_conn_release(ws_conn *c);
 #if !defined(WS_NO_SOCKETS) && !defined(_WIN32) &&                                              \
     (defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__)))
 #define WS_HAVE_SOCKETS 1
+#ifdef WS_NO_ALLOC
+#error "WS_NO_ALLOC needs WS_NO_SOCKETS: the socket helpers (ws_connect_url) allocate their buffers"
+#endif
 
 typedef struct ws_url {
     const char *host; /* slices of the URL string: host without brackets */
@@ -1904,7 +1913,11 @@ WS_DEF int ws_error_response_build(char *out, size_t cap, int status, const char
 #define WS__EAGER_GROW ((uint64_t)1 << 20) /* see ws__on_header */
 
 #ifndef WS_CORK_FRAMES
+#ifdef WS_SMALL /* batching saves system calls, which firmware does not make */
+#define WS_CORK_FRAMES 0
+#else
 #define WS_CORK_FRAMES 16
+#endif
 #endif
 #if WS_CORK_FRAMES > 0 && !defined(WS_NO_SERVER)
 #define WS__CORK 1
@@ -1926,13 +1939,30 @@ typedef struct ws__cork {
 
 static uint64_t ws__now(const ws_conn *c) { return c->io->now_ms ? c->io->now_ms(c->io_user) : 0; }
 
+/* WS_NO_ALLOC: buffers come only from ws_conn_set_buffers, so everything
+ * that grows, shrinks or gives back a buffer compiles away. */
+#ifdef WS_NO_ALLOC
+#define WS__CAN_ALLOC 0
+#define WS__OWNS_RX(c) 0
+#define WS__OWNS_TX(c) 0
+#else
+#define WS__CAN_ALLOC 1
+#define WS__OWNS_RX(c) ((c)->owns_rx)
+#define WS__OWNS_TX(c) ((c)->owns_tx)
+#endif
+
 static void *ws__alloc(ws_conn *c, void *p, size_t n) {
+#ifdef WS_NO_ALLOC
+    (void)c, (void)p, (void)n;
+    return NULL;
+#else
     return c->realloc_fn ? c->realloc_fn(c->cfg->alloc_user, p, n) : NULL;
+#endif
 }
 
 static size_t ws__max_header(const ws_conn *c) {
     size_t m = c->cfg->max_header ? c->cfg->max_header : 8192;
-    if (!c->owns_rx && m > c->rx_cap) m = c->rx_cap;
+    if (!WS__OWNS_RX(c) && m > c->rx_cap) m = c->rx_cap;
     return m;
 }
 
@@ -1941,8 +1971,8 @@ static size_t ws__max_header(const ws_conn *c) {
 static uint64_t ws__max_message(const ws_conn *c) {
     uint64_t m = c->cfg->max_message;
     if (c->cfg->on_fragment) return m ? m : UINT64_MAX;
-    if (!m) m = c->owns_rx || !c->rx ? 16 * WS__MIB : UINT64_MAX;
-    if (!c->owns_rx && c->rx) {
+    if (!m) m = WS__OWNS_RX(c) || !c->rx ? 16 * WS__MIB : UINT64_MAX;
+    if (!WS__OWNS_RX(c) && c->rx) {
         uint64_t fit = c->rx_cap > WS_RX_RESERVE ? c->rx_cap - WS_RX_RESERVE : 0;
         if (m > fit) m = fit;
     }
@@ -2014,7 +2044,7 @@ static int ws__tx_reserve(ws_conn *c, size_t need) {
         c->tx_head = 0;
         return 0;
     }
-    if (c->owns_tx) {
+    if (WS__OWNS_TX(c)) {
         size_t cap = c->tx_cap * 2 > c->tx_len + need ? c->tx_cap * 2 : c->tx_len + need;
         unsigned char *p;
         if (cap < 1024) cap = 1024;
@@ -2038,13 +2068,13 @@ static void ws__tx_append(ws_conn *c, const void *p, size_t n) {
  * estimate, a fixed one offers all it has and the builder says whether
  * that is enough (0: no room at all). */
 WS__UNUSED static size_t ws__tx_text_room(ws_conn *c, size_t estimate) {
-    if (c->owns_tx) return ws__tx_reserve(c, estimate) < 0 ? 0 : estimate;
+    if (WS__OWNS_TX(c)) return ws__tx_reserve(c, estimate) < 0 ? 0 : estimate;
     if (c->tx_head) WS_MEMMOVE(c->tx, c->tx + c->tx_head, c->tx_len), c->tx_head = 0;
     return c->tx_cap - c->tx_len;
 }
 
 static void ws__tx_release_idle(ws_conn *c) {
-    if (c->owns_tx && c->tx && !c->tx_len) {
+    if (WS__OWNS_TX(c) && c->tx && !c->tx_len) {
         ws__alloc(c, c->tx, 0);
         c->tx = NULL, c->tx_cap = 0, c->tx_head = 0;
     }
@@ -2075,7 +2105,7 @@ WS_DEF int ws_flush(ws_conn *c) {
 }
 
 static size_t ws__send_bound(const ws_conn *c) {
-    return c->owns_tx ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB) : c->tx_cap;
+    return WS__OWNS_TX(c) ? (c->cfg->max_send_buffer ? c->cfg->max_send_buffer : 16 * WS__MIB) : c->tx_cap;
 }
 
 #if WS__CORK
@@ -2368,7 +2398,7 @@ static int ws__on_header(ws_conn *c) {
     }
     if (h.payload_len > limit - c->msg_len)
         return ws__fail(c, WS_E_TOO_BIG, WS_CLOSE_TOO_BIG, WS__WHY("message exceeds the size limit")), 0;
-    if (c->owns_rx && !c->cfg->on_fragment && h.payload_len <= WS__EAGER_GROW &&
+    if (WS__OWNS_RX(c) && !c->cfg->on_fragment && h.payload_len <= WS__EAGER_GROW &&
         c->rx_rd + (size_t)n + (size_t)h.payload_len + WS_RX_RESERVE > c->rx_cap) {
         /* Take the room the announced frame needs in one step instead of
          * doubling toward it. Bounded, so a bare header cannot make a
@@ -2570,7 +2600,7 @@ static size_t ws__rx_room(ws_conn *c) {
     size_t live, gap, limit, cap;
     unsigned char *p;
     if (!c->rx) {
-        if (!c->owns_rx) return 0;
+        if (!WS__OWNS_RX(c)) return 0;
         cap = c->cfg->rx_chunk ? c->cfg->rx_chunk : 16384;
         if (cap < 256) cap = 256;
         p = (unsigned char *)ws__alloc(c, NULL, cap);
@@ -2594,7 +2624,7 @@ static size_t ws__rx_room(ws_conn *c) {
     }
     live = ws__msg_held(c);
     gap = c->rx_rd - live;
-    if (!c->owns_rx || c->rx_cap >= limit || c->msg_off + gap >= c->rx_cap / 4) {
+    if (!WS__OWNS_RX(c) || c->rx_cap >= limit || c->msg_off + gap >= c->rx_cap / 4) {
         /* Compact: the message so far to the front, unparsed bytes after it. */
         if (c->msg_off && live) WS_MEMMOVE(c->rx, c->rx + c->msg_off, live);
         c->msg_off = 0;
@@ -2605,7 +2635,7 @@ static size_t ws__rx_room(ws_conn *c) {
     }
     /* A fixed buffer gives what it has; an owned one grows rather than
      * read in dribbles. */
-    if (!c->owns_rx || c->rx_cap - c->rx_wr >= c->rx_cap / 4 || c->rx_cap >= limit) return c->rx_cap - c->rx_wr;
+    if (!WS__OWNS_RX(c) || c->rx_cap - c->rx_wr >= c->rx_cap / 4 || c->rx_cap >= limit) return c->rx_cap - c->rx_wr;
     cap = c->rx_cap * 2 < limit ? c->rx_cap * 2 : limit;
     p = (unsigned char *)ws__alloc(c, c->rx, cap);
     if (!p) return c->rx_cap - c->rx_wr;
@@ -2614,7 +2644,7 @@ static size_t ws__rx_room(ws_conn *c) {
 }
 
 static void ws__rx_release_idle(ws_conn *c) {
-    if (c->owns_rx && c->rx && c->rx_rd == c->rx_wr && !ws__msg_held(c) && c->state != WS_CLOSED &&
+    if (WS__OWNS_RX(c) && c->rx && c->rx_rd == c->rx_wr && !ws__msg_held(c) && c->state != WS_CLOSED &&
         !(c->flags & WS__F_REASON_RX)) {
         ws__alloc(c, c->rx, 0);
         c->rx = NULL, c->rx_cap = c->rx_rd = c->rx_wr = c->msg_off = 0;
@@ -2700,7 +2730,7 @@ WS_DEF int ws_pump(ws_conn *c) {
             break;
         }
         if (!room) {
-            if (c->owns_rx && !c->rx) { /* allocation failed */
+            if (WS__OWNS_RX(c) && !c->rx) { /* allocation failed */
                 ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, WS__WHY("out of memory for the receive buffer"));
                 break;
             }
@@ -2736,7 +2766,7 @@ WS_DEF int ws_feed(ws_conn *c, const void *data, size_t len) {
         if (c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD)) break; /* nothing after a close counts */
         room = ws__rx_room(c);
         if (!room) {
-            if (c->owns_rx && !c->rx) ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, WS__WHY("out of memory for the receive buffer"));
+            if (WS__OWNS_RX(c) && !c->rx) ws__fail(c, WS_E_NOMEM, WS_CLOSE_INTERNAL, WS__WHY("out of memory for the receive buffer"));
             else ws__rx_full(c);
             break;
         }
@@ -2769,7 +2799,7 @@ WS_DEF void ws_conn_init(ws_conn *c, const ws_config *cfg, const ws_io *io, void
     WS_MEMSET(c, 0, sizeof *c);
     c->cfg = cfg, c->io = io, c->io_user = io_user;
     c->realloc_fn = cfg->realloc_fn;
-    c->owns_rx = c->owns_tx = 1;
+    c->owns_rx = c->owns_tx = WS__CAN_ALLOC;
     c->state = WS_CONNECTING;
 }
 
@@ -2781,13 +2811,16 @@ WS_DEF int ws_conn_set_buffers(ws_conn *c, void *rx, size_t rx_cap, void *tx, si
 }
 
 WS_DEF void ws_conn_release(ws_conn *c) {
-    if (c->owns_rx && c->rx) ws__alloc(c, c->rx, 0);
-    if (c->owns_tx && c->tx) ws__alloc(c, c->tx, 0);
-    if (c->owns_rx) c->rx = NULL, c->rx_cap = 0;
-    if (c->owns_tx) c->tx = NULL, c->tx_cap = 0;
+    if (WS__OWNS_RX(c) && c->rx) ws__alloc(c, c->rx, 0);
+    if (WS__OWNS_TX(c) && c->tx) ws__alloc(c, c->tx, 0);
+    if (WS__OWNS_RX(c)) c->rx = NULL, c->rx_cap = 0;
+    if (WS__OWNS_TX(c)) c->tx = NULL, c->tx_cap = 0;
     c->rx_rd = c->rx_wr = c->msg_off = c->msg_len = c->tx_head = c->tx_len = 0;
     if (c->flags & WS__F_REASON_RX) c->reason = "", c->flags &= (unsigned short)~WS__F_REASON_RX;
 }
+
+/* Without an allocator the host must have handed over both buffers. */
+#define WS__NO_BUFFERS(c) (!WS__CAN_ALLOC && (!(c)->rx || !(c)->tx))
 
 static void ws__start(ws_conn *c, int server) {
     c->server = (unsigned char)(server != 0);
@@ -2801,7 +2834,7 @@ WS_DEF int ws_client_start(ws_conn *c, const ws_client_options *opt) {
     char key[WS_KEY_LEN + 1];
     size_t need;
     int n;
-    if (!opt || !opt->host) return WS_E_INVALID;
+    if (!opt || !opt->host || WS__NO_BUFFERS(c)) return WS_E_INVALID;
     if (!c->io->random || c->io->random(c->io_user, c->key, 16) != 0) return WS_E_RANDOM;
     ws_base64_encode(c->key, 16, key, sizeof key);
     need = 256 + WS_STRLEN(opt->host) + (opt->path ? WS_STRLEN(opt->path) : 0) +
@@ -2820,12 +2853,14 @@ WS_DEF int ws_client_start(ws_conn *c, const ws_client_options *opt) {
 
 #ifndef WS_NO_SERVER
 WS_DEF int ws_server_start(ws_conn *c) {
+    if (WS__NO_BUFFERS(c)) return WS_E_INVALID;
     ws__start(c, 1);
     return 0;
 }
 #endif
 
 WS_DEF int ws_start_open(ws_conn *c, int server) {
+    if (WS__NO_BUFFERS(c)) return WS_E_INVALID;
     ws__start(c, server);
     ws__on_open(c, "");
     return 0;

@@ -66,7 +66,7 @@ freestanding)
     # the standards in between get the default and WS_STATIC (the two
     # linkage modes), which keeps the whole matrix to a minute or so.
     case $std in
-    c99 | c++17) variants="default WS_NO_SOCKETS WS_NO_CLIENT WS_NO_SERVER WS_NO_SIMD WS_STATIC" ;;
+    c99 | c++17) variants="default WS_NO_SOCKETS WS_NO_CLIENT WS_NO_SERVER WS_NO_SIMD WS_STATIC WS_SMALL" ;;
     *) variants="default WS_STATIC" ;;
     esac
     for variant in $variants; do

@@ -22,6 +22,9 @@ inc=${WS_H_DIR:-$root}
 CC=${ARM_CC:-arm-none-eabi-gcc}
 QEMU=${QEMU_SYSTEM_ARM:-qemu-system-arm}
 TIMEOUT=${EMBEDDED_QEMU_TIMEOUT:-300}
+# Extra flags for the library's unit, e.g. "-DWS_SMALL -DWS_NO_ALLOC" for the
+# smallest profile (CTest embedded.qemu_small).
+WS_FLAGS=${EMBEDDED_WS_FLAGS:-}
 
 for tool in "$CC" "$QEMU" timeout; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -36,7 +39,7 @@ FLAGS="-Os -g -ffunction-sections -fdata-sections -std=c99 -Wall -Wextra -Wpedan
 elf=$out/embedded-selftest.elf
 rm -f "$elf"
 # shellcheck disable=SC2086
-if ! $CC $ARCH $FLAGS -ffreestanding -I"$inc" -c "$emb/ws_impl.c" -o "$out/ws_impl.o" ||
+if ! $CC $ARCH $FLAGS -ffreestanding $WS_FLAGS -I"$inc" -c "$emb/ws_impl.c" -o "$out/ws_impl.o" ||
     ! $CC $ARCH $FLAGS -DEMB_RDIMON -I"$inc" "$emb/main.c" "$emb/startup.c" "$out/ws_impl.o" \
         -T "$emb/mps2.ld" -nostartfiles --specs=rdimon.specs -Wl,--gc-sections \
         -Wl,-Map="$out/embedded-selftest.map" -o "$elf"; then
@@ -46,7 +49,7 @@ if ! $CC $ARCH $FLAGS -ffreestanding -I"$inc" -c "$emb/ws_impl.c" -o "$out/ws_im
 fi
 ${CC%gcc}size "$elf"
 
-echo "running on qemu-system-arm -M mps2-an386 (Cortex-M4), timeout ${TIMEOUT}s"
+echo "running on qemu-system-arm -M mps2-an386 (Cortex-M4)${WS_FLAGS:+, ws.h built with $WS_FLAGS}, timeout ${TIMEOUT}s"
 timeout -k 10 "$TIMEOUT" "$QEMU" -M mps2-an386 -nographic -monitor none -serial none \
     -semihosting -kernel "$elf" </dev/null
 rc=$?

@@ -8,7 +8,8 @@
 #    (-Wall -Wextra -Wpedantic -Wshadow -Wconversion -std=c99), freestanding,
 #    for Cortex-M0+ and Cortex-M4 at -Os -ffunction-sections -fdata-sections,
 #    in each configuration a firmware might pick (both roles, WS_NO_CLIENT,
-#    WS_NO_SERVER, WS_CORK_FRAMES=0, WS_STATIC, its own memcpy & co.); so do
+#    WS_NO_SERVER, WS_CORK_FRAMES=0, WS_STATIC, WS_SMALL, WS_NO_ALLOC, its own
+#    memcpy & co.); so do
 #    the embedded example programs.
 # 2. Size (unless --compile-only; CTest embedded.size runs only this): links examples/embedded/size_app.c as a
 #    server, a client and both (--gc-sections, newlib-nano, nosys), subtracts
@@ -86,6 +87,9 @@ no-client|ws_impl.c|-DWS_NO_CLIENT
 no-server|ws_impl.c|-DWS_NO_SERVER
 no-cork|ws_impl.c|-DWS_CORK_FRAMES=0
 static|ws_impl.c|-DWS_STATIC
+small|ws_impl.c|-DWS_SMALL
+small-no-alloc|ws_impl.c|-DWS_SMALL -DWS_NO_ALLOC
+no-alloc|ws_impl.c|-DWS_NO_ALLOC
 own-libc|ws_impl_own_libc.c|
 EOF
     # The example programs are ours too: they build with -Werror.
@@ -253,11 +257,12 @@ for cpu in $CPUS; do
 server|1|-DWS_NO_CLIENT|4096
 client|2|-DWS_NO_SERVER|
 both roles|3||6144
-server, CORK_FRAMES=0|1|-DWS_NO_CLIENT -DWS_CORK_FRAMES=0|4096
-both, CORK_FRAMES=0|3|-DWS_CORK_FRAMES=0|6144
 server, WS_SMALL|1|-DWS_NO_CLIENT -DWS_SMALL|4096
 client, WS_SMALL|2|-DWS_NO_SERVER -DWS_SMALL|
 both, WS_SMALL|3|-DWS_SMALL|6144
+server, SMALL+NO_ALLOC|1|-DWS_NO_CLIENT -DWS_SMALL -DWS_NO_ALLOC|4096
+client, SMALL+NO_ALLOC|2|-DWS_NO_SERVER -DWS_SMALL -DWS_NO_ALLOC|
+both, SMALL+NO_ALLOC|3|-DWS_SMALL -DWS_NO_ALLOC|6144
 EOF
 done
 
@@ -290,16 +295,16 @@ if [ -f "$detail.sections" ]; then
     echo
     echo "== Stack: worst-case depth in bytes below each entry point (Cortex-M4; the"
     echo "   callbacks and io functions are not included - add your deepest callback)"
-    printf '   %-18s %8s %8s %8s %12s\n' "" server client both "both, cork 0"
+    printf '   %-18s %8s %8s %8s %14s\n' "" server client both "SMALL+NO_ALLOC"
     for fn in ws_pump ws_feed ws_client_start ws_send ws_send_text ws_close ws_ping; do
         row=""
-        for v in server client both-roles both-cork-frames-0; do
+        for v in server client both-roles both-small-no-alloc; do
             f="$out/size-cortex-m4-$v-ws.ci"
             d=$( [ -f "$f" ] && stack_depth "$f" "$fn" | awk 'NR == 1 { print $2 }')
             row="$row ${d:--}"
         done
         # shellcheck disable=SC2086
-        printf '   %-18s %8s %8s %8s %12s\n' "$fn" $row
+        printf '   %-18s %8s %8s %8s %14s\n' "$fn" $row
     done
     echo "   largest frames (both roles):"
     sort -t"$(printf '\t')" -k2 -rn "$detail-ws.su" | head -6 |

@@ -25,3 +25,17 @@ add_test(NAME engine.soak COMMAND engine_soak 1000 20)
 set_tests_properties(engine.server_frames engine.client_frames engine.server_handshake
   engine.client_handshake engine.text engine.limits engine.close engine.ping engine.api
   engine.soak PROPERTIES TIMEOUT 600)
+
+# The same tables over WS_SMALL's code (its own memcpy & co., byte-wise
+# masking, the computed UTF-8 step, no batching, no reason texts): every
+# behaviour but the explanations must be identical.
+set(WS_ENGINE_SMALL frames server_handshake client_handshake text limits close ping api)
+foreach(prog ${WS_ENGINE_SMALL})
+  add_executable(engine_small_${prog} ${CMAKE_CURRENT_LIST_DIR}/engine/test_${prog}.c
+    ${CMAKE_CURRENT_LIST_DIR}/engine/harness.h)
+  target_link_libraries(engine_small_${prog} PRIVATE ws)
+  target_compile_options(engine_small_${prog} PRIVATE ${WS_WARNINGS} -Werror)
+  target_compile_definitions(engine_small_${prog} PRIVATE WS_SMALL)
+  add_test(NAME engine.small.${prog} COMMAND engine_small_${prog})
+  set_tests_properties(engine.small.${prog} PROPERTIES TIMEOUT 600)
+endforeach()

@@ -102,7 +102,7 @@ static void keepalive(int server, int delivery) {
     CHECK_INT(ws_state(&s.c), WS_CLOSED);
     CHECK_INT(s.last_err, WS_E_TIMEOUT);
     CHECKF(strstr(hb_cstr(&s.log), "err:TIMEOUT close:") != NULL, "log %s", hb_cstr(&s.log));
-    CHECK(strlen(ws_reason(&s.c)) > 0);
+    CHECK(HAS_REASON(ws_reason(&s.c)));
     CHECK_INT(ws_next_timeout(&s.c), -1);
     hs_invariants(&s);
     h_out_free(&o);
