@@ -162,7 +162,9 @@ map_sections() {
 tdb() { $SIZE -B "$1" | awk 'NR == 2 { print $1, $2, $3 }'; }
 
 link_app() { # cpu role extra-flags output
-    local cpu=$1 role=$2 extra=$3 elf=$4 arch="-mcpu=$1 -mthumb" objs=""
+    local cpu=$1 role=$2 extra=$3 elf=$4 arch="-mcpu=$1 -mthumb" objs="" lto=""
+    # Link-time optimisation applies to the whole program, application too.
+    case " $extra " in *" -flto "*) lto=-flto ;; esac
     if [ "$role" != 0 ]; then
         # shellcheck disable=SC2086
         $CC $arch $OPT $WARN -ffreestanding -I"$inc" $extra -fstack-usage -fcallgraph-info=su \
@@ -170,7 +172,7 @@ link_app() { # cpu role extra-flags output
         objs="${elf%.elf}-ws.o"
     fi
     # shellcheck disable=SC2086
-    $CC $arch $OPT $WARN -I"$inc" -DSIZE_ROLE="$role" "$emb/size_app.c" "$emb/startup.c" $objs \
+    $CC $arch $OPT $lto $WARN -I"$inc" -DSIZE_ROLE="$role" "$emb/size_app.c" "$emb/startup.c" $objs \
         -T "$emb/mps2.ld" -nostartfiles --specs=nano.specs --specs=nosys.specs \
         -Wl,--gc-sections -Wl,-Map="${elf%.elf}.map" -o "$elf"
 }
@@ -216,9 +218,9 @@ echo "   library share = program with ws.h minus the same program without it; 'w
 echo "   is the library's own code and constants, 'helpers' what it pulls in from"
 echo "   newlib-nano and libgcc (memcpy, memmove, memset, memcmp, strlen, division)."
 echo
-printf '%-14s %-22s %7s %6s %5s %9s %8s  %s\n' target program .text .data .bss "of which:" helpers \
+printf '%-12s %-30s %6s %5s %4s %9s %8s  %s\n' target program .text .data .bss "of which:" helpers \
     "budget (.text, M4)"
-printf '%-14s %-22s %7s %6s %5s %9s %8s\n' "" "" "" "" "" "ws.h" ""
+printf '%-12s %-30s %6s %5s %4s %9s %8s\n' "" "" "" "" "" "ws.h" ""
 budget_note=""
 for cpu in $CPUS; do
     base="$out/size-$cpu-baseline.elf"
@@ -226,8 +228,15 @@ for cpu in $CPUS; do
         bad "link baseline for $cpu"
         continue
     fi
-    read -r bt bd bb <<<"$(tdb "$base")"
+    read -r bt0 bd0 bb0 <<<"$(tdb "$base")"
     map_sections "${base%.elf}.map" >"${base%.elf}.sections"
+    # The same baseline with -flto, for the -flto rows.
+    if link_app "$cpu" 0 "-flto" "$out/size-$cpu-baseline-lto.elf"; then
+        read -r blt bld blb <<<"$(tdb "$out/size-$cpu-baseline-lto.elf")"
+    else
+        bad "link -flto baseline for $cpu"
+        blt=$bt0 bld=$bd0 blb=$bb0
+    fi
     # name|role|flags|budget
     while IFS='|' read -r name role flags budget; do
         [ -n "$name" ] || continue
@@ -241,6 +250,10 @@ for cpu in $CPUS; do
         read -r t d b <<<"$(tdb "$elf")"
         map_sections "${elf%.elf}.map" >"${elf%.elf}.sections"
         own=$(awk '$3 ~ /-ws\.o$/ && $2 !~ /^\.(data|bss)/ { s += $1 } END { print s + 0 }' "${elf%.elf}.sections")
+        case " $flags " in
+        *" -flto "*) bt=$blt bd=$bld bb=$blb ;;
+        *) bt=$bt0 bd=$bd0 bb=$bb0 ;;
+        esac
         lt=$((t - bt))
         verdict=""
         if [ "$cpu" = cortex-m4 ] && [ -n "$budget" ]; then
@@ -251,8 +264,13 @@ for cpu in $CPUS; do
                 budget_note="yes"
             fi
         fi
-        printf '%-14s %-22s %7d %6d %5d %9d %8d  %s\n' "$cpu" "$name" "$lt" $((d - bd)) $((b - bb)) \
-            "$own" $((lt - own)) "$verdict"
+        if [ "$bt" = "$bt0" ]; then
+            printf '%-12s %-30s %6d %5d %4d %9d %8d  %s\n' "$cpu" "$name" "$lt" $((d - bd)) $((b - bb)) \
+                "$own" $((lt - own)) "$verdict"
+        else # whole-program optimisation mixes the two: no split
+            printf '%-12s %-30s %6d %5d %4d %9s %8s  %s\n' "$cpu" "$name" "$lt" $((d - bd)) $((b - bb)) \
+                - - "$verdict"
+        fi
     done <<EOF
 server|1|-DWS_NO_CLIENT|4096
 client|2|-DWS_NO_SERVER|
@@ -263,6 +281,8 @@ both, WS_SMALL|3|-DWS_SMALL|6144
 server, SMALL+NO_ALLOC|1|-DWS_NO_CLIENT -DWS_SMALL -DWS_NO_ALLOC|4096
 client, SMALL+NO_ALLOC|2|-DWS_NO_SERVER -DWS_SMALL -DWS_NO_ALLOC|
 both, SMALL+NO_ALLOC|3|-DWS_SMALL -DWS_NO_ALLOC|6144
+server, SMALL+NO_ALLOC, -flto|1|-DWS_NO_CLIENT -DWS_SMALL -DWS_NO_ALLOC -flto|4096
+both, SMALL+NO_ALLOC, -flto|3|-DWS_SMALL -DWS_NO_ALLOC -flto|6144
 EOF
 done
 
