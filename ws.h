@@ -928,8 +928,11 @@ static const char ws__b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 
 WS_DEF int ws_base64_encode(const void *in, size_t len, char *out, size_t out_cap) {
     const unsigned char *p = (const unsigned char *)in;
-    size_t need = WS_BASE64_ENCODED_LEN(len), i, o = 0;
-    if (need + 1 > out_cap || need > 0x7fffffffu) return WS_E_NOMEM;
+    size_t i, o = 0;
+    /* 4 characters per 3 bytes and a NUL must fit, and the count an int;
+     * tested without a division (a Cortex-M0 has none): ceil(len / 3)
+     * groups fit when len <= 3 * floor((out_cap - 1) / 4). */
+    if (!out_cap || len > ((out_cap - 1) >> 2) * 3 || len > 0x5FFFFFFDu) return WS_E_NOMEM;
     for (i = 0; i + 2 < len; i += 3) {
         uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
         out[o++] = ws__b64[v >> 18], out[o++] = ws__b64[(v >> 12) & 63];
@@ -1166,7 +1169,7 @@ static uint32_t ws__utf8_step(uint32_t st, unsigned b) {
                                              {0xA0, 0xBF, 24}, {0x80, 0x9F, 24}, {0x90, 0xBF, 36},
                                              {0x80, 0x8F, 36}};
     if (st) {
-        const unsigned char *w = want[st / 12 - 2];
+        const unsigned char *w = want[((st * 43u) >> 9) - 2]; /* st / 12, without a division */
         return b >= w[0] && b <= w[1] ? w[2] : WS__U8_REJECT;
     }
     if (b < 0x80) return 0;
@@ -1754,12 +1757,19 @@ static void ws__sb_add(ws__sb *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 WS__UNUSED static void ws__sb_str(ws__sb *b, const char *s) { ws__sb_add(b, s, WS_STRLEN(s)); }
+/* Decimal by subtraction: a Cortex-M0 has no divide instruction, and the
+ * numbers written here (ports, statuses) are below 100000. */
 WS__UNUSED static void ws__sb_uint(ws__sb *b, unsigned v) {
-    char d[12];
-    size_t i = sizeof d;
-    do d[--i] = (char)('0' + v % 10), v /= 10;
-    while (v);
-    ws__sb_add(b, d + i, sizeof d - i);
+    static const unsigned short pow10[5] = {10000, 1000, 100, 10, 1};
+    char d[5];
+    size_t n = 0;
+    unsigned i;
+    for (i = 0; i < 5; i++) {
+        char digit = '0';
+        while (v >= pow10[i]) v -= pow10[i], digit++;
+        if (n || digit != '0' || i == 4) d[n++] = digit;
+    }
+    ws__sb_add(b, d, n);
 }
 WS__UNUSED static int ws__sb_done(ws__sb *b) { return b->overflow || b->len > 0x7fffffffu ? WS_E_NOMEM : (int)b->len; }
 
