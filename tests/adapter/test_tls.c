@@ -363,6 +363,24 @@ static void test_config_buffers(void) {
     CHECK(session_ok(&stc, &ctc, "localhost"));
     ws_tls_config_free(&stc), ws_tls_config_free(&ctc);
 
+    /* an encrypted key in memory, with and without its password */
+    {
+        size_t n_enc;
+        unsigned char *enc = slurp(p_key_enc, &n_enc);
+        CHECK(enc != NULL);
+        if (enc) {
+            memset(&so, 0, sizeof so);
+            so.cert = crt, so.key = enc, so.key_password = "secret";
+            CHECK_INT(ws_tls_config_init(&stc, 1, &so), 0);
+            ws_tls_config_free(&stc);
+            so.key_password = NULL;
+            CHECK_INT(ws_tls_config_init(&stc, 1, &so), WS_E_TLS);
+            CHECK_PREFIX(ws_tls_config_reason(&stc), "could not load the private key: ");
+            CHECK_HAS(ws_tls_config_reason(&stc), "password");
+            free(enc);
+        }
+    }
+
     /* a bundle in which one certificate cannot be parsed: the good one is
      * trusted */
     {
