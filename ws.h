@@ -307,6 +307,9 @@ typedef struct ws_client_options {
                                   valid until the handshake completes */
     const char *extra_headers; /* raw "Name: value\r\n" lines, or NULL */
     int secure;                /* wss: the default port is 443, not 80 */
+    void *user;                /* ws_connect_url*: set as c->user before
+                                  anything can call back (ws_client_start
+                                  ignores it) */
 } ws_client_options;
 
 /* Writes a client request with the 24-character key into out (NUL-terminated).
@@ -2799,7 +2802,8 @@ WS_DEF long ws_next_timeout(const ws_conn *c) {
     return t <= now ? 0 : (t - now > 0x7fffffffu ? 0x7fffffffL : (long)(t - now));
 }
 
-WS_DEF int ws_wants_write(const ws_conn *c) { return c->tx_len != 0; }
+/* Once CLOSED nothing more is written, whatever is still queued. */
+WS_DEF int ws_wants_write(const ws_conn *c) { return c->tx_len != 0 && c->state != WS_CLOSED; }
 WS_DEF ws_ready_state ws_state(const ws_conn *c) { return (ws_ready_state)c->state; }
 WS_DEF size_t ws_buffered_amount(const ws_conn *c) { return c->tx_len; }
 WS_DEF const char *ws_reason(const ws_conn *c) { return c->reason ? c->reason : ""; }
@@ -3130,6 +3134,7 @@ WS_DEF int ws_connect_url(ws_conn *c, const ws_config *cfg, const char *url, con
     fd = ws_tcp_connect(host, u.port);
     if (fd < 0) return fd;
     ws_conn_init(c, cfg, ws_posix_io(), (void *)(intptr_t)fd);
+    if (opt) c->user = opt->user;
     if (!c->realloc_fn) c->realloc_fn = ws_libc_realloc;
     if (opt) o = *opt;
     else WS_MEMSET(&o, 0, sizeof o);
@@ -3260,25 +3265,26 @@ static int ws__tls_load_crt(mbedtls_x509_crt *crt, const char *file, const void 
     return r > 0 ? MBEDTLS_ERR_X509_CERT_UNKNOWN_FORMAT : r;
 }
 
+/* Called with a key file or a key buffer given. */
 static int ws__tls_load_key(ws_tls_config *tc, const ws_tls_options *o) {
     const char *pw = o->key_password;
+#ifdef MBEDTLS_FS_IO
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#ifdef MBEDTLS_FS_IO
     if (o->key_file) return mbedtls_pk_parse_keyfile(&tc->key, o->key_file, pw, mbedtls_ctr_drbg_random, &tc->drbg);
-#endif
-    if (!o->key_file && o->key)
-        return mbedtls_pk_parse_key(&tc->key, (const unsigned char *)o->key, ws__tls_len(o->key, o->key_len),
-                                    (const unsigned char *)pw, pw ? WS_STRLEN(pw) : 0, mbedtls_ctr_drbg_random,
-                                    &tc->drbg);
 #else
-#ifdef MBEDTLS_FS_IO
     if (o->key_file) return mbedtls_pk_parse_keyfile(&tc->key, o->key_file, pw);
 #endif
-    if (!o->key_file && o->key)
-        return mbedtls_pk_parse_key(&tc->key, (const unsigned char *)o->key, ws__tls_len(o->key, o->key_len),
-                                    (const unsigned char *)pw, pw ? WS_STRLEN(pw) : 0);
+#else
+    if (o->key_file) return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;
 #endif
-    return MBEDTLS_ERR_PK_FILE_IO_ERROR;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    return mbedtls_pk_parse_key(&tc->key, (const unsigned char *)o->key, ws__tls_len(o->key, o->key_len),
+                                (const unsigned char *)pw, pw ? WS_STRLEN(pw) : 0, mbedtls_ctr_drbg_random,
+                                &tc->drbg);
+#else
+    return mbedtls_pk_parse_key(&tc->key, (const unsigned char *)o->key, ws__tls_len(o->key, o->key_len),
+                                (const unsigned char *)pw, pw ? WS_STRLEN(pw) : 0);
+#endif
 }
 
 static void ws__tls_config_drop(ws_tls_config *tc) {
@@ -3753,6 +3759,7 @@ WS_DEF int ws_connect_url_tls(ws_conn *c, const ws_config *cfg, const char *url,
     if (!b) return WS_E_NOMEM;
     /* Set up before connecting: a bad CA file needs no network to fail. */
     ws_conn_init(c, cfg, ws_tls_io(), NULL);
+    if (opt) c->user = opt->user;
     c->realloc_fn = alloc;
     r = ws_tls_config_init(&b->tc, 0, tls);
     if (r < 0) {
@@ -3779,6 +3786,7 @@ WS_DEF int ws_connect_url_tls(ws_conn *c, const ws_config *cfg, const char *url,
     b->t.owned = 1;
     ws_tls_conn_init(c, cfg, &b->t);
     c->realloc_fn = alloc;
+    if (opt) c->user = opt->user;
     if (opt) o = *opt;
     else WS_MEMSET(&o, 0, sizeof o);
     o.host = host, o.port = u.port, o.secure = 1;

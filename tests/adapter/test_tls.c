@@ -1155,6 +1155,22 @@ static void test_connect_url_tls_errors(void) {
     CHECK_STR(ws_reason(&t.c), "TLS setup failed");
     CHECK_INT(ws_tcp_accept(t.l), WS_E_AGAIN);
 
+    /* ws_client_options.user is c->user before anything calls back */
+    {
+        ev mine;
+        ws_client_options uo;
+        memset(&mine, 0, sizeof mine);
+        memset(&orphan, 0, sizeof orphan);
+        memset(&uo, 0, sizeof uo);
+        uo.user = &mine;
+        o.ca_file = "/nonexistent/ws-ca.crt";
+        CHECK_INT(ws_connect_url_tls(&t.c, &t.cfg, url, &uo, &o), WS_E_TLS);
+        o.ca_file = p_ca;
+        CHECK_INT(mine.errors, 1);
+        CHECK_INT(orphan.errors, 0);
+        CHECK(t.c.user == &mine);
+    }
+
     /* refused */
     {
         int l2 = ws_tcp_listen("127.0.0.1", 0, 1);

@@ -817,7 +817,7 @@ H void hs_start_open(hsess *s) {
     h_note_state(s);
 }
 
-static const ws_client_options h_client_opts = {"server.example.com", 0, "/chat", NULL, NULL, NULL, 0};
+static const ws_client_options h_client_opts = {"server.example.com", 0, "/chat", NULL, NULL, NULL, 0, NULL};
 
 #define H_KEY "dGhlIHNhbXBsZSBub25jZQ=="
 #define H_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" /* RFC 6455 section 1.3 */

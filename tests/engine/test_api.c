@@ -80,6 +80,15 @@ static void buffered_amount(int server) {
     CHECK_INT(ws_buffered_amount(&s.c), 0);
     CHECK_INT(ws_wants_write(&s.c), 0);
     CHECK_STR(frames_of(&s, &o), ">text\"hello\" >bin\"abc\"");
+    /* Bytes still queued when the connection ends are never written: a
+     * CLOSED connection wants no writability. */
+    s.io.send_blocked = 1;
+    CHECK_INT(ws_send_text(&s.c, "left behind"), 0);
+    CHECK(ws_wants_write(&s.c));
+    hs_eof(&s);
+    CHECK_INT(ws_state(&s.c), WS_CLOSED);
+    CHECK(ws_buffered_amount(&s.c) > 0);
+    CHECK_INT(ws_wants_write(&s.c), 0);
     h_out_free(&o);
     hs_free(&s);
 }

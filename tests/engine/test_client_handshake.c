@@ -204,15 +204,15 @@ typedef struct qcase {
 
 static const qcase qcases[] = {
     {"all options", {"example.com", 8080, "/chat?room=1&x=2", "http://example.com", "chat, superchat",
-                     "X-Token: abc\r\nX-Other: 1\r\n", 0},
+                     "X-Token: abc\r\nX-Other: 1\r\n", 0, NULL},
      "GET /chat?room=1&x=2 HTTP/1.1", "example.com:8080"},
-    {"default port 80", {"example.com", 80, "/", NULL, NULL, NULL, 0}, "GET / HTTP/1.1", "example.com"},
-    {"port 0", {"example.com", 0, NULL, NULL, NULL, NULL, 0}, "GET / HTTP/1.1", "example.com"},
-    {"secure, default port", {"example.com", 443, "/s", NULL, NULL, NULL, 1}, "GET /s HTTP/1.1", "example.com"},
-    {"secure, port 80", {"example.com", 80, "/s", NULL, NULL, NULL, 1}, "GET /s HTTP/1.1", "example.com:80"},
-    {"plain, port 443", {"example.com", 443, "/s", NULL, NULL, NULL, 0}, "GET /s HTTP/1.1", "example.com:443"},
-    {"IPv6 literal", {"::1", 9001, "/", NULL, NULL, NULL, 0}, "GET / HTTP/1.1", "[::1]:9001"},
-    {"query only", {"h", 0, "/?q", NULL, NULL, NULL, 0}, "GET /?q HTTP/1.1", "h"},
+    {"default port 80", {"example.com", 80, "/", NULL, NULL, NULL, 0, NULL}, "GET / HTTP/1.1", "example.com"},
+    {"port 0", {"example.com", 0, NULL, NULL, NULL, NULL, 0, NULL}, "GET / HTTP/1.1", "example.com"},
+    {"secure, default port", {"example.com", 443, "/s", NULL, NULL, NULL, 1, NULL}, "GET /s HTTP/1.1", "example.com"},
+    {"secure, port 80", {"example.com", 80, "/s", NULL, NULL, NULL, 1, NULL}, "GET /s HTTP/1.1", "example.com:80"},
+    {"plain, port 443", {"example.com", 443, "/s", NULL, NULL, NULL, 0, NULL}, "GET /s HTTP/1.1", "example.com:443"},
+    {"IPv6 literal", {"::1", 9001, "/", NULL, NULL, NULL, 0, NULL}, "GET / HTTP/1.1", "[::1]:9001"},
+    {"query only", {"h", 0, "/?q", NULL, NULL, NULL, 0, NULL}, "GET /?q HTTP/1.1", "h"},
 };
 
 static void request(void) {
