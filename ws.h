@@ -772,7 +772,7 @@ WS_API void ws_tls_disconnect(ws_conn *c);
 WS__UNUSED static WS__NO_LIBCALLS void *ws__small_move(void *dst, const void *src, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
-    if (d < s)
+    if ((uintptr_t)d < (uintptr_t)s) /* also memcpy: objects may be unrelated */
         while (n--) *d++ = *s++;
     else
         while (n--) d[n] = s[n];
