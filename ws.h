@@ -395,7 +395,9 @@ typedef struct ws_config {
     /* open: the handshake completed; subprotocol is "" when none. */
     void (*on_open)(ws_conn *c, const char *subprotocol);
     /* A whole message; opcode is WS_OP_TEXT (valid UTF-8) or WS_OP_BINARY.
-     * data points into the receive buffer and is valid during the call. */
+     * data points into the receive buffer and is valid during the call; it
+     * is read-only (a server sending it back whole, an echo, does not
+     * validate the text again). */
     void (*on_message)(ws_conn *c, int opcode, const void *data, size_t len);
     /* Streaming delivery: when set, data messages come piece by piece as
      * they arrive (flags WS_FIRST / WS_LAST) and on_message is not used. */
@@ -1945,7 +1947,8 @@ WS_DEF int ws_error_response_build(char *out, size_t cap, int status, const char
 typedef struct ws__cork {
     ws_iovec iov[2 * WS_CORK_FRAMES];
     unsigned char hdr[WS_CORK_FRAMES][WS_FRAME_HEADER_MAX];
-    size_t bytes;
+    const void *text; /* the text message on_message is being given, or NULL */
+    size_t text_len, bytes;
     int frames, n;
 } ws__cork;
 #endif
@@ -2157,8 +2160,17 @@ static int ws__corkable(const ws_conn *c, const void *data, size_t len) {
     off = (size_t)((uintptr_t)data - (uintptr_t)c->rx);
     return off <= below && len <= below - off;
 }
+
+/* Whether data is, whole, the text message on_message is being given. It
+ * was validated on the way in; validating an echo of it again would cost
+ * as much once more. */
+static int ws__known_text(const ws_conn *c, const void *data, size_t len) {
+    const ws__cork *k = (const ws__cork *)c->cork;
+    return k && k->text == data && k->text_len == len;
+}
 #else
 #define ws__uncork(c) ((void)0)
+#define ws__known_text(c, data, len) 0
 #endif
 
 /* Puts one frame on the wire or in the queue, never half: the room for all
@@ -2238,7 +2250,9 @@ WS_DEF int ws_send_frame(ws_conn *c, int opcode, const void *data, size_t len, i
         return WS_E_STATE;
     if ((opcode == WS_OP_TEXT || c->send_op == WS_OP_TEXT)) {
         ws_utf8_state st = opcode == WS_OP_TEXT ? WS_UTF8_ACCEPT : c->send_utf8;
-        if (ws_utf8_feed(&st, data, len, NULL) < 0 || (fin && st != WS_UTF8_ACCEPT)) return WS_E_UTF8;
+        if (!(opcode == WS_OP_TEXT && fin && ws__known_text(c, data, len)) &&
+            (ws_utf8_feed(&st, data, len, NULL) < 0 || (fin && st != WS_UTF8_ACCEPT)))
+            return WS_E_UTF8;
         r = ws__send_frame(c, opcode, fin, data, len);
         if (r == 0) c->send_utf8 = st;
     } else {
@@ -2469,7 +2483,16 @@ static int ws__on_payload(ws_conn *c) {
         if (last) {
             size_t n = c->msg_len;
             c->msg_len = 0;
+#if WS__CORK
+            if (c->cork && op == WS_OP_TEXT) {
+                ((ws__cork *)c->cork)->text = c->rx + c->msg_off;
+                ((ws__cork *)c->cork)->text_len = n;
+            }
+#endif
             if (c->cfg->on_message) c->cfg->on_message(c, op, c->rx + c->msg_off, n);
+#if WS__CORK
+            if (c->cork) ((ws__cork *)c->cork)->text = NULL;
+#endif
         }
     }
     return 1;
@@ -2566,6 +2589,7 @@ static WS__NOINLINE void ws__process_batched(ws_conn *c) {
     ws__cork cork;
     cork.frames = cork.n = 0;
     cork.bytes = 0;
+    cork.text = NULL;
     c->cork = &cork;
     ws__process_read(c);
     ws__uncork(c);
