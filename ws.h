@@ -751,11 +751,19 @@ WS_API void ws_tls_disconnect(ws_conn *c);
 #define WS__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WS__UNUSED __attribute__((unused))
 #define WS__NOINLINE __attribute__((noinline))
+#define WS__INLINE __inline__ __attribute__((always_inline))
 #else
 #define WS__NOINLINE
 #define WS__LIKELY(x) (x)
 #define WS__UNLIKELY(x) (x)
 #define WS__UNUSED
+#endif
+#ifndef WS__INLINE
+#ifdef _MSC_VER
+#define WS__INLINE __forceinline
+#else
+#define WS__INLINE
+#endif
 #endif
 
 #if defined(WS_SMALL) && !defined(WS_SMALL_USE_LIBC)
@@ -1031,14 +1039,14 @@ static ws__v ws__v_load(const unsigned char *p) { return _mm_loadu_si128((const 
 static void ws__v_store(unsigned char *p, ws__v v) { _mm_storeu_si128((__m128i *)(void *)p, v); }
 static ws__v ws__v_dup(unsigned char c) { return _mm_set1_epi8((char)c); }
 static ws__v ws__v_or(ws__v a, ws__v b) { return _mm_or_si128(a, b); }
-static ws__v ws__v_and(ws__v a, ws__v b) { return _mm_and_si128(a, b); }
 static ws__v ws__v_xor(ws__v a, ws__v b) { return _mm_xor_si128(a, b); }
 static ws__v ws__v_subs(ws__v a, ws__v b) { return _mm_subs_epu8(a, b); }
-static int ws__v_any(ws__v v) { return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF; }
 static int ws__v_ascii(ws__v v) { return _mm_movemask_epi8(v) == 0; }
 #ifdef __SSSE3__ /* a byte shuffle: table lookups (SSE2 alone compares) */
 #include <tmmintrin.h>
 #define WS__V_LOOKUP 1
+static ws__v ws__v_and(ws__v a, ws__v b) { return _mm_and_si128(a, b); }
+static int ws__v_any(ws__v v) { return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF; }
 static ws__v ws__v_hi4(ws__v v) { return _mm_and_si128(_mm_srli_epi16(v, 4), ws__v_dup(15)); }
 static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) {
     return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)t), i);
@@ -1046,6 +1054,7 @@ static ws__v ws__v_lookup(const unsigned char t[16], ws__v i) {
 #else
 static ws__v ws__v_eq(ws__v a, ws__v b) { return _mm_cmpeq_epi8(a, b); }
 static ws__v ws__v_lts(ws__v a, ws__v b) { return _mm_cmplt_epi8(a, b); } /* signed a < b */
+static ws__v ws__v_andn(ws__v a, ws__v b) { return _mm_andnot_si128(a, b); } /* ~a & b */
 #endif
 #elif !defined(WS_NO_SIMD) && (defined(__aarch64__) || defined(_M_ARM64))
 #include <arm_neon.h>
@@ -1245,7 +1254,7 @@ static const unsigned char ws__u8_cur_hi[16] = {1, 1, 1, 1, 1, 1, 1, 1, 2 | 4 | 
 
 /* Nonzero lanes where a byte of cur, after the bytes p1, p2, p3 one, two
  * and three places before it, breaks a rule. */
-static ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
+static WS__INLINE ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
     ws__v rules = ws__v_and(ws__v_and(ws__v_lookup(ws__u8_prev_hi, ws__v_hi4(p1)),
                                       ws__v_lookup(ws__u8_prev_lo, ws__v_and(p1, ws__v_dup(15)))),
                             ws__v_lookup(ws__u8_cur_hi, ws__v_hi4(cur)));
@@ -1253,65 +1262,146 @@ static ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
     ws__v want = ws__v_or(ws__v_subs(p2, ws__v_dup(0xE0 - 0x80)), ws__v_subs(p3, ws__v_dup(0xF0 - 0x80)));
     return ws__v_xor(rules, ws__v_and(want, ws__v_dup(0x80)));
 }
+#define WS__U8_FAILED(e) ws__v_any(e)
 #else
-/* Signed compares: 80-BF are the most negative bytes. */
-static ws__v ws__utf8_second(ws__v lead, ws__v cur) {
-    ws__v e = ws__v_and(ws__v_eq(lead, ws__v_dup(0xE0)), ws__v_lts(cur, ws__v_dup(0xA0)));
-    e = ws__v_or(e, ws__v_and(ws__v_eq(lead, ws__v_dup(0xED)), ws__v_lts(ws__v_dup(0x9F), cur)));
-    e = ws__v_or(e, ws__v_and(ws__v_eq(lead, ws__v_dup(0xF0)), ws__v_lts(cur, ws__v_dup(0x90))));
-    e = ws__v_or(e, ws__v_and(ws__v_eq(lead, ws__v_dup(0xF4)), ws__v_lts(ws__v_dup(0x8F), cur)));
-    e = ws__v_or(e, ws__v_eq(ws__v_and(lead, ws__v_dup(0xFE)), ws__v_dup(0xC0)));
-    return ws__v_or(e, ws__v_subs(lead, ws__v_dup(0xF4)));
-}
-
-static ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
-    ws__v due = ws__v_or(ws__v_or(ws__v_subs(p1, ws__v_dup(0xBF)), ws__v_subs(p2, ws__v_dup(0xDF))),
-                         ws__v_subs(p3, ws__v_dup(0xEF)));
+/* SSE2: no lookups, so every rule costs compares, and the rules are cast to
+ * need few: 21 operations a vector where a compare per special lead and per
+ * bound took 30 (measured, the instruction count is what bounds this loop).
+ * A lane's high bit says it broke a rule:
+ *  - structure: x - t, saturated, is 80 or more exactly when x >= t + 80, so
+ *    four subtractions mark C0-FF one back, E0-FF two back, F0-FF three back
+ *    (a continuation is due), and F5-FF here; XOR with "is 80-BF" (a signed
+ *    compare) flags a due byte that is no continuation, a continuation that
+ *    is not due, and F5-FF whether due or not (it is no continuation);
+ *  - second bytes: with lead = the byte before - 40 (saturated: 80-BF for
+ *    C0-FF, under 80 for the rest), E0 is A0 and ED is AD. Flip lead by 0D
+ *    where the byte is not 80-9F, and A0 is left exactly after E0 80-9F
+ *    (overlong), ED A0-BF (surrogate) and ED then no continuation (which
+ *    the structure rejects anyway); no other pair gives A0. Likewise F0 and
+ *    F4 with 80-8F, 04 and B0: F0 80-8F (overlong), F4 90-BF (> U+10FFFF).
+ *    So one compare covers two leads and both their bounds;
+ *  - C0 and C1: lead 80 or 81, the only ones below 82 (signed). */
+static WS__INLINE ws__v ws__utf8_errors(ws__v cur, ws__v p1, ws__v p2, ws__v p3) {
+    ws__v lead = ws__v_subs(p1, ws__v_dup(0xC0 - 0x80));
+    ws__v e3 = ws__v_xor(ws__v_andn(ws__v_lts(cur, ws__v_dup(0xA0)), ws__v_dup(0xE0 ^ 0xED)), lead);
+    ws__v e4 = ws__v_xor(ws__v_andn(ws__v_lts(cur, ws__v_dup(0x90)), ws__v_dup(0xF0 ^ 0xF4)), lead);
     ws__v cont = ws__v_lts(cur, ws__v_dup(0xC0));
-    return ws__v_or(ws__v_eq(ws__v_eq(due, ws__v_dup(0)), cont), ws__utf8_second(p1, cur));
+    e3 = ws__v_eq(e3, ws__v_dup(0xE0 - 0x40));
+    e4 = ws__v_eq(e4, ws__v_dup(0xF0 - 0x40));
+    e3 = ws__v_or(e3, ws__v_lts(lead, ws__v_dup(0xC2 - 0x40)));
+    /* This order (measured) keeps the compilers from spilling or shuffling
+     * registers: SSE2 has 16 and this takes 12 constants. */
+    lead = ws__v_or(lead, ws__v_subs(p2, ws__v_dup(0xE0 - 0x80)));
+    lead = ws__v_or(lead, ws__v_subs(p3, ws__v_dup(0xF0 - 0x80)));
+    lead = ws__v_or(lead, ws__v_subs(cur, ws__v_dup(0xF5 - 0x80)));
+    return ws__v_or(ws__v_or(e3, e4), ws__v_xor(lead, cont));
 }
+#define WS__U8_FAILED(e) (!ws__v_ascii(e)) /* a high bit */
 #endif
 
 /* Bytes of an unfinished sequence at the end of the valid p[0..i). */
-static size_t ws__utf8_tail(const unsigned char *p, size_t i) {
+static WS__INLINE size_t ws__utf8_tail(const unsigned char *p, size_t i) {
     if (i >= 1 && p[i - 1] >= 0xC0) return 1;
     if (i >= 2 && p[i - 2] >= 0xE0) return 2;
     if (i >= 3 && p[i - 3] >= 0xF0) return 3;
     return 0;
 }
 
+/* The vector at p + i (i >= 3) against the bytes before it: unaligned loads. */
+#define WS__U8_BAD(p, i)                                                                                     \
+    WS__U8_FAILED(ws__utf8_errors(ws__v_load((p) + (i)), ws__v_load((p) + (i)-1), ws__v_load((p) + (i)-2), \
+                                  ws__v_load((p) + (i)-3)))
+
+/* Past whole ASCII blocks of four vectors from i: only high bits to see. */
+static WS__INLINE size_t ws__utf8_ascii(const unsigned char *p, size_t i, size_t len) {
+    for (; len - i >= 4 * WS__SIMD; i += 4 * WS__SIMD) {
+        ws__v a = ws__v_or(ws__v_load(p + i), ws__v_load(p + i + WS__SIMD));
+        ws__v b = ws__v_or(ws__v_load(p + i + 2 * WS__SIMD), ws__v_load(p + i + 3 * WS__SIMD));
+        if (!ws__v_ascii(ws__v_or(a, b))) break;
+    }
+    return i;
+}
+
+/* Dense text: four vectors a turn, each tested on its own (ORing the
+ * errors of several before one test saves little and, with 16 registers,
+ * spills), until the last of four is ASCII and the text may be thinning.
+ * From i >= 3 with four vectors to go; returns where it stopped, *bad set
+ * if that vector failed. A function of its own, so that the compiler gives
+ * this loop the registers alone: inlined into the loop below, clang moved
+ * the constants between registers at every turn (SSE2 lost 15%) and gcc
+ * reloaded them for every vector of the loop below (AVX2 lost 20% on
+ * ASCII with some accents). */
+static WS__NOINLINE size_t ws__utf8_text(const unsigned char *p, size_t i, size_t len, int *bad) {
+    for (;;) {
+        if (WS__U8_BAD(p, i)) break;
+        if (WS__U8_BAD(p, i + WS__SIMD)) {
+            i += WS__SIMD;
+            break;
+        }
+        if (WS__U8_BAD(p, i + 2 * WS__SIMD)) {
+            i += 2 * WS__SIMD;
+            break;
+        }
+        if (WS__U8_BAD(p, i + 3 * WS__SIMD)) {
+            i += 3 * WS__SIMD;
+            break;
+        }
+        i += 4 * WS__SIMD;
+        if (len - i < 4 * WS__SIMD || ws__v_ascii(ws__v_load(p + i - WS__SIMD))) return i;
+    }
+    *bad = 1;
+    return i;
+}
+
 /* From a code point boundary: the length of the longest prefix the vectors
  * prove valid that ends on a boundary too. The DFA goes on from there, so
  * an error, a chunk's end inside a sequence and the last partial vector all
- * get its exact position and state. */
+ * get its exact position and state.
+ * Vector by vector, an ASCII one (and a run of them four at a time) only
+ * tested for high bits; after four text vectors in a row the text is taken
+ * to be dense, and ws__utf8_text tests every vector in full without asking.
+ * Asking costs mispredicted branches in mixed text (3% of its vectors are
+ * ASCII); not asking costs four full tests for a lone accent in ASCII. The
+ * call is outside the vector loop: a call inside makes the compiler reload
+ * the constants at every vector. */
 static size_t ws__utf8_simd(const unsigned char *p, size_t len) {
-    size_t i = 0;
-    int open = 0; /* the last vector was not ASCII: a sequence may go on */
-    while (len - i >= WS__SIMD) {
-        ws__v cur = ws__v_load(p + i), e;
-        if (ws__v_ascii(cur)) {
-            if (open && ws__utf8_tail(p, i)) break; /* a sequence cut short */
-            open = 0;
-            for (i += WS__SIMD; len - i >= 4 * WS__SIMD; i += 4 * WS__SIMD) {
-                ws__v a = ws__v_or(ws__v_load(p + i), ws__v_load(p + i + WS__SIMD));
-                ws__v b = ws__v_or(ws__v_load(p + i + 2 * WS__SIMD), ws__v_load(p + i + 3 * WS__SIMD));
-                if (!ws__v_ascii(ws__v_or(a, b))) break;
+    size_t i;
+    int open = 0, bad = 0; /* open: the last vector was not ASCII, a sequence may go on */
+    /* Leading ASCII first: the loop below has its constants loaded up
+     * front, which costs a short ASCII message (a chat line, a small JSON
+     * document) 10-20%. */
+    i = ws__utf8_ascii(p, 0, len);
+    while (len - i >= WS__SIMD && ws__v_ascii(ws__v_load(p + i))) i += WS__SIMD;
+    if (len - i < WS__SIMD) return i;
+    do {
+        unsigned run = 0; /* text vectors in a row */
+        while (len - i >= WS__SIMD && (run < 4 || len - i < 4 * WS__SIMD)) {
+            ws__v cur = ws__v_load(p + i);
+            if (ws__v_ascii(cur)) {
+                if (open && ws__utf8_tail(p, i)) goto done; /* a sequence cut short */
+                open = 0, run = 0;
+                i = ws__utf8_ascii(p, i + WS__SIMD, len);
+                continue;
             }
-            continue;
+            if (i) {
+                if (WS__U8_BAD(p, i)) goto done;
+            } else { /* what came before p does not count: ASCII will do */
+                unsigned char head[3 + WS__SIMD] = {0};
+                WS_MEMCPY(head + 3, p, WS__SIMD);
+                if (WS__U8_FAILED(ws__utf8_errors(cur, ws__v_load(head + 2), ws__v_load(head + 1), ws__v_load(head))))
+                    return 0;
+            }
+            open = 1, run++;
+            i += WS__SIMD;
         }
-        if (i) { /* the bytes before each lane: unaligned loads */
-            e = ws__utf8_errors(cur, ws__v_load(p + i - 1), ws__v_load(p + i - 2), ws__v_load(p + i - 3));
-        } else { /* what came before p does not count: ASCII will do */
-            unsigned char head[3 + WS__SIMD] = {0};
-            WS_MEMCPY(head + 3, p, WS__SIMD);
-            e = ws__utf8_errors(cur, ws__v_load(head + 2), ws__v_load(head + 1), ws__v_load(head));
-        }
-        if (ws__v_any(e)) break;
-        open = 1;
-        i += WS__SIMD;
-    }
+        if (len - i < WS__SIMD) break;
+        i = ws__utf8_text(p, i, len, &bad);
+    } while (!bad);
+done:
     return open ? i - ws__utf8_tail(p, i) : i;
 }
+#undef WS__U8_BAD
+#undef WS__U8_FAILED
 #endif
 
 WS_DEF int ws_utf8_feed(ws_utf8_state *state, const void *data, size_t len, size_t *bad_at) {

@@ -1,9 +1,10 @@
 /* Every SIMD path of the primitives against the portable one (simd_ref.c,
  * built with WS_NO_SIMD) on the same inputs: masking at every alignment,
  * length, key offset and split point; UTF-8 on every byte pair and many
- * triples around vector edges, and on random valid text and mutations of it,
- * whole, at every alignment and split at every point. Results, fail-fast
- * positions and states must agree exactly.
+ * triples around vector edges, on texts built to take the validators through
+ * all their loops with each byte in turn made telling, and on random valid
+ * text and mutations of it, whole, at every alignment and split at every
+ * point. Results, fail-fast positions and states must agree exactly.
  *
  * usage: test_simd PATH [--quick]
  *   PATH is the path this build must have taken (sse2, ssse3, avx2, neon),
@@ -251,6 +252,64 @@ static void test_utf8_exhaustive(int quick) {
     check(bad == 0, "every incoming state before every byte", bad, 0, 0);
 }
 
+/* Text that the vector paths take vector by vector, four at a time once
+ * it is dense, with ASCII runs (whole blocks, and one byte short of one)
+ * in between that send them back and forth, at four phases against the
+ * vector grid: every byte in turn replaced by a telling one, so that an
+ * error lands on, just before and just after every vector and block edge
+ * and every switch between the loops; whole, split, and cut short. */
+static unsigned long blocks_text(const unsigned char *text, size_t len, int quick, unsigned long *cases) {
+    static const unsigned char hot[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2,
+                                        0xDF, 0xE0, 0xE1, 0xED, 0xEE, 0xF0, 0xF1, 0xF4, 0xF5, 0xF8, 0xFF};
+    unsigned char buf[512];
+    unsigned long bad = 0;
+    size_t k, h;
+    memcpy(buf, text, len);
+    for (k = 0; k < len; k++) {
+        for (h = 0; h < sizeof hot; h += quick ? 2 : 1) {
+            buf[k] = hot[h];
+            ++*cases;
+            if (!same_feed(buf, len, WS_UTF8_ACCEPT) && !bad++) check(0, "block edges, whole", len, k, hot[h]);
+            if (h % 4 == 0 && (!same_split(buf, len, k) || !same_split(buf, len, k + 1)) && !bad++)
+                check(0, "block edges, split", len, k, hot[h]);
+        }
+        buf[k] = text[k];
+    }
+    for (k = 0; k <= len; k++)
+        if (!same_feed(buf, k, WS_UTF8_ACCEPT) && !bad++) check(0, "block edges, cut", len, k, 0);
+    return bad;
+}
+
+static void test_utf8_blocks(int quick) {
+    static const char *const shapes[] = {
+        "2", "3", "4", "234x", /* multi-byte throughout, or with single ASCII letters (x) */
+        "3333A333", "22A44", "4A3A2", "3AAA", /* 64-byte ASCII runs (A) between text */
+        "A3A4A2", "a3a4a2a", /* ASCII first; a: runs of 63, just short of a whole block */
+    };
+    static const unsigned char two[] = {0xD0, 0xB6}, three[] = {0xE4, 0xB8, 0xAD}, four[] = {0xF0, 0x9F, 0x98, 0x80};
+    unsigned char text[420];
+    unsigned long bad = 0, cases = 0;
+    size_t sh, phase, len, at, n;
+    for (sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+        for (phase = 0; phase < 4; phase++) { /* where the text falls on the validator's 16-byte grid */
+            uint32_t st = WS_UTF8_ACCEPT;
+            for (len = 0; len < phase * 5; len++) text[len] = '.';
+            for (at = 0; len + 70 < sizeof text; at++) { /* the shape, repeated */
+                char t = shapes[sh][at % strlen(shapes[sh])];
+                if (t == '2') for (n = 0; n < 9; n++) memcpy(text + len, two, 2), len += 2;
+                if (t == '3') for (n = 0; n < 7; n++) memcpy(text + len, three, 3), len += 3;
+                if (t == '4') for (n = 0; n < 5; n++) memcpy(text + len, four, 4), len += 4;
+                if (t == 'x') text[len++] = 'x';
+                if (t == 'A' || t == 'a')
+                    for (n = 0; n < (t == 'A' ? 64u : 63u); n++) text[len++] = (unsigned char)('a' + n % 26);
+            }
+            check(ref_utf8_feed(&st, text, len, NULL) == 0 && st == WS_UTF8_ACCEPT, "block edges: the text is valid", sh,
+                  phase, len);
+            bad += blocks_text(text, len, quick, &cases);
+        }
+    check(bad == 0, "errors at every vector and block edge, in and out of the dense loop", cases, bad, 0);
+}
+
 static void test_utf8_random(int quick) {
     static unsigned char text[4200];
     static const unsigned ascii_pcts[] = {0, 10, 50, 90, 99};
@@ -304,6 +363,7 @@ int main(int argc, char **argv) {
     check(strcmp(PATH, want) == 0, "the build took the expected path", 0, 0, 0);
     test_mask();
     test_utf8_exhaustive(quick);
+    test_utf8_blocks(quick);
     test_utf8_random(quick);
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed ? 1 : 0;
