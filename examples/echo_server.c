@@ -217,6 +217,11 @@ static void drop(struct client *cl) {
 /* The engine is CLOSED: give its buffers back, half-close the socket and
  * drain it (see the top comment). */
 static void retire(struct client *cl) {
+#ifdef WS_MBEDTLS
+    /* wss: end the TLS session properly (close_notify, best effort) before
+     * the TCP half-close; this also frees the session while we linger. */
+    if (cl->tls) ws_tls_free(cl->tls);
+#endif
     if (cl->doomed || shutdown(cl->fd, SHUT_WR) < 0) {
         drop(cl);
         return;
