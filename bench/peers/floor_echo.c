@@ -35,6 +35,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "peer_loop.h"
+
 struct client {
     int fd, open;       /* open: the upgrade is done */
     uint64_t left;      /* payload bytes of the current frame still to come */
@@ -44,8 +46,6 @@ struct client {
     size_t out_len;
 };
 
-static int ep;
-static volatile sig_atomic_t stop;
 static unsigned char in[1 << 16], outbuf[(1 << 16) + 1024];
 
 /* What one read sends back: pieces of outbuf and of in, in order. */
@@ -67,11 +67,6 @@ static void out_add(const unsigned char *p, size_t n) {
     if (last && (unsigned char *)last->iov_base + last->iov_len == outbuf + nout) last->iov_len += n;
     else iov[niov].iov_base = outbuf + nout, iov[niov++].iov_len = n;
     nout += n;
-}
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop = 1;
 }
 
 static void drop(struct client *c) {
@@ -185,55 +180,15 @@ static void service(struct client *c, unsigned events) {
     if (r < 0) drop(c);
 }
 
-int main(int argc, char **argv) {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    struct epoll_event evs[256];
-    int lfd, one = 1, i;
-    unsigned port = 0;
-    for (i = 1; i + 1 < argc; i += 2)
-        if (!strcmp(argv[i], "--port")) port = (unsigned)atoi(argv[i + 1]);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    (void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET, sa.sin_port = htons((unsigned short)port), sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 1024) < 0 ||
-        getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0) {
-        perror("floor_echo: listen");
-        return 1;
-    }
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    memset(&evs[0], 0, sizeof evs[0]);
-    evs[0].events = EPOLLIN, evs[0].data.ptr = NULL;
-    (void)epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &evs[0]);
-    printf("floor_echo listening on %u\n", ntohs(sa.sin_port));
-    fflush(stdout);
-    while (!stop) {
-        int n = epoll_wait(ep, evs, 256, 500);
-        for (i = 0; i < n; i++) {
-            if (!evs[i].data.ptr) {
-                int fd;
-                while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-                    struct client *c = (struct client *)calloc(1, sizeof *c);
-                    struct epoll_event e;
-                    if (!c) {
-                        close(fd);
-                        continue;
-                    }
-                    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                    c->fd = fd;
-                    memset(&e, 0, sizeof e);
-                    e.events = EPOLLIN, e.data.ptr = c;
-                    (void)epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
-                }
-            } else {
-                service((struct client *)evs[i].data.ptr, evs[i].events);
-            }
-        }
-    }
-    close(lfd);
-    return 0;
+static void *peer_accepted(int fd) {
+    struct client *c = (struct client *)calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->fd = fd;
+    return c;
 }
+
+static void peer_ready(void *client, unsigned events) {
+    service((struct client *)client, events);
+}
+
+int main(int argc, char **argv) { return peer_main("floor_echo", argc, argv); }

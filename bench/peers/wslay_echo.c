@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "peer_loop.h"
+
 struct client {
     int fd;
     unsigned events;
@@ -35,13 +37,6 @@ struct client {
     char *hs; /* the request so far (freed after the upgrade) */
 };
 
-static int ep;
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop = 1;
-}
 
 static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user) {
     struct client *c = (struct client *)user;
@@ -149,55 +144,16 @@ static void service(struct client *c) {
     set_events(c, (wslay_event_want_read(c->ctx) ? EPOLLIN : 0u) | (wslay_event_want_write(c->ctx) ? EPOLLOUT : 0u));
 }
 
-int main(int argc, char **argv) {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    struct epoll_event evs[256];
-    int lfd, one = 1, i;
-    unsigned port = 0;
-    for (i = 1; i + 1 < argc; i += 2)
-        if (!strcmp(argv[i], "--port")) port = (unsigned)atoi(argv[i + 1]);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    (void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET, sa.sin_port = htons((unsigned short)port), sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 1024) < 0 ||
-        getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0) {
-        perror("wslay_echo: listen");
-        return 1;
-    }
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    memset(&evs[0], 0, sizeof evs[0]);
-    evs[0].events = EPOLLIN, evs[0].data.ptr = NULL;
-    (void)epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &evs[0]);
-    printf("wslay_echo listening on %u\n", ntohs(sa.sin_port));
-    fflush(stdout);
-    while (!stop) {
-        int n = epoll_wait(ep, evs, 256, 500);
-        for (i = 0; i < n; i++) {
-            if (!evs[i].data.ptr) {
-                int fd;
-                while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-                    struct client *c = (struct client *)calloc(1, sizeof *c);
-                    struct epoll_event e;
-                    if (!c) {
-                        close(fd);
-                        continue;
-                    }
-                    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                    c->fd = fd, c->events = EPOLLIN;
-                    memset(&e, 0, sizeof e);
-                    e.events = EPOLLIN, e.data.ptr = c;
-                    (void)epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
-                }
-            } else {
-                service((struct client *)evs[i].data.ptr);
-            }
-        }
-    }
-    close(lfd);
-    return 0;
+static void *peer_accepted(int fd) {
+    struct client *c = (struct client *)calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->fd = fd, c->events = EPOLLIN;
+    return c;
 }
+
+static void peer_ready(void *client, unsigned events) {
+    (void)events;
+    service((struct client *)client);
+}
+
+int main(int argc, char **argv) { return peer_main("wslay_echo", argc, argv); }
