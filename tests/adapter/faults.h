@@ -10,13 +10,15 @@
  * every other call). `calls` counts the calls seen since fault_reset, so a
  * test can tell that a retry happened.
  *
- * Also: the CHECK macros and the "N passed, N failed" summary. */
+ * The checks and the "N passed, N failed" line come from tests/unit/test.h. */
 #ifndef WS_TEST_FAULTS_H
 #define WS_TEST_FAULTS_H
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "../unit/test.h"
 
 typedef struct fault {
     int skip;  /* calls to let through before failing */
@@ -47,48 +49,6 @@ static int fault_hit(fault *f) {
     f->failed++;
     errno = f->err;
     return 1;
-}
-
-static unsigned long passed, failed;
-static void check(int ok, const char *expr, const char *file, int line) {
-    if (ok) passed++;
-    else failed++, printf("FAIL %s:%d: %s\n", file, line, expr);
-}
-#define CHECK(x) check((x) ? 1 : 0, #x, __FILE__, __LINE__)
-#define FAIL(what) check(0, what, __FILE__, __LINE__)
-#define CHECK_INT(got, want)                                                                       \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        check(g_ == w_, #got " == " #want, __FILE__, __LINE__);                                    \
-        if (g_ != w_) printf("    got %lld, want %lld\n", g_, w_);                                \
-    } while (0)
-#define CHECK_STR(got, want)                                                                       \
-    do {                                                                                           \
-        const char *g_ = (got), *w_ = (want);                                                      \
-        int ok_ = g_ && strcmp(g_, w_) == 0;                                                       \
-        check(ok_, #got " == \"" #want "\"", __FILE__, __LINE__);                                  \
-        if (!ok_) printf("    got \"%s\"\n", g_ ? g_ : "(null)");                                  \
-    } while (0)
-/* got starts with prefix */
-#define CHECK_PREFIX(got, prefix)                                                                  \
-    do {                                                                                           \
-        const char *g_ = (got), *w_ = (prefix);                                                    \
-        int ok_ = g_ && strncmp(g_, w_, strlen(w_)) == 0;                                          \
-        check(ok_, #got " starts with " #prefix, __FILE__, __LINE__);                              \
-        if (!ok_) printf("    got \"%s\"\n", g_ ? g_ : "(null)");                                  \
-    } while (0)
-/* got contains part */
-#define CHECK_HAS(got, part)                                                                       \
-    do {                                                                                           \
-        const char *g_ = (got), *w_ = (part);                                                      \
-        int ok_ = g_ && strstr(g_, w_) != NULL;                                                    \
-        check(ok_, #got " contains " #part, __FILE__, __LINE__);                                   \
-        if (!ok_) printf("    got \"%s\"\n", g_ ? g_ : "(null)");                                  \
-    } while (0)
-
-static int summary(void) {
-    printf("%lu passed, %lu failed\n", passed, failed);
-    return failed ? 1 : 0;
 }
 
 #endif

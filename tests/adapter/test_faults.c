@@ -628,5 +628,5 @@ int main(void) {
     test_poll_fails();
     test_interrupt_storm();
     faults_off();
-    return summary();
+    return test_report();
 }

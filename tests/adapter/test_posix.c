@@ -21,18 +21,7 @@ static void nap_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
-static unsigned long passed, failed;
-static void check(int ok, const char *expr, int line) {
-    if (ok) passed++;
-    else failed++, printf("FAIL line %d: %s\n", line, expr);
-}
-#define CHECK(x) check((x) ? 1 : 0, #x, __LINE__)
-#define CHECK_INT(got, want)                                                                       \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        check(g_ == w_, #got " == " #want, __LINE__);                                              \
-        if (g_ != w_) printf("    got %lld, want %lld\n", g_, w_);                                \
-    } while (0)
+#include "../unit/test.h"
 
 /* ---- ws_url_parse ---- */
 static void test_url(void) {
@@ -446,6 +435,5 @@ int main(void) {
     test_peer_reset();
     test_large();
     test_disconnect_open();
-    printf("%lu passed, %lu failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_report();
 }

@@ -1238,8 +1238,8 @@ int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (make_certs() != 0) {
         remove_certs();
-        failed++;
-        return summary();
+        test_failed++;
+        return test_report();
     }
     memset(&o, 0, sizeof o);
     o.ca_file = p_ca;
@@ -1275,5 +1275,5 @@ int main(void) {
     ws_tls_config_free(&g_ctc), ws_tls_config_free(&g_other);
     ws_tls_config_free(&g_insecure), ws_tls_config_free(&g_stc);
     remove_certs();
-    return summary();
+    return test_report();
 }

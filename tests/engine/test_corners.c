@@ -17,19 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned long passed, failed;
-static const char *ctx = "";
-static void check(int ok, const char *expr, int line) {
-    if (ok) passed++;
-    else failed++, printf("FAIL line %d (%s): %s\n", line, ctx, expr);
-}
-#define CHECK(x) check((x) ? 1 : 0, #x, __LINE__)
-#define CHECK_INT(got, want)                                                                       \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        check(g_ == w_, #got " == " #want, __LINE__);                                              \
-        if (g_ != w_) printf("    got %lld, want %lld\n", g_, w_);                                \
-    } while (0)
+#include "../unit/test.h"
 
 /* ---- an in-memory transport ---- */
 static unsigned char out[1 << 16];
@@ -111,7 +99,7 @@ static void test_owed_close(unsigned code) {
     memset(&cfg, 0, sizeof cfg);
     cfg.on_close = on_close, cfg.on_error = on_error;
     reset_io();
-    ctx = code ? "owed close with a code" : "owed close without a code";
+    test_ctx = code ? "owed close with a code" : "owed close without a code";
     for (i = 0; i < plen; i++) payload[i] = (unsigned char)i;
     ws_conn_init(&c, &cfg, &tio, NULL);
     CHECK_INT(ws_conn_set_buffers(&c, rx, sizeof rx, tx, sizeof tx), 0);
@@ -177,7 +165,7 @@ static void test_nomem_half_frame(void) {
     memset(&cfg, 0, sizeof cfg);
     cfg.on_close = on_close, cfg.on_error = on_error, cfg.realloc_fn = t_realloc;
     reset_io();
-    ctx = "server: half a frame written, allocator fails";
+    test_ctx = "server: half a frame written, allocator fails";
     memset(payload, 'p', sizeof payload);
     live_blocks = 0;
     allocs_left = -1;
@@ -198,7 +186,7 @@ static void test_nomem_half_frame(void) {
 
     /* the same with the whole frame taken: no allocation needed, all well */
     reset_io();
-    ctx = "server: frame taken whole, allocator failing";
+    test_ctx = "server: frame taken whole, allocator failing";
     ws_conn_init(&c, &cfg, &tio, NULL);
     allocs_left = -1;
     CHECK_INT(ws_start_open(&c, 1), 0);
@@ -225,7 +213,7 @@ static void test_nomem_half_frame(void) {
 
     /* a client masks into its queue first: nothing is written, WS_E_NOMEM */
     reset_io();
-    ctx = "client: allocator fails before anything is written";
+    test_ctx = "client: allocator fails before anything is written";
     ws_conn_init(&c, &cfg, &tio, NULL);
     allocs_left = -1;
     CHECK_INT(ws_start_open(&c, 0), 0);
@@ -249,7 +237,7 @@ static void test_request_build(void) {
     char buf[1024], small[1024];
     ws_client_options o;
     int n, cap;
-    ctx = "ws_request_build";
+    test_ctx = "ws_request_build";
     memset(&o, 0, sizeof o);
     o.host = "example.com", o.path = "chat?x=1", o.origin = "http://example.com";
     o.subprotocols = "a, b", o.extra_headers = "X-A: 1\r\nX-B: 2\r\n", o.port = 8080;
@@ -313,7 +301,7 @@ static void test_request_build(void) {
 static void test_response_build(void) {
     char buf[512], small[512];
     int n, cap;
-    ctx = "ws_response_build";
+    test_ctx = "ws_response_build";
     n = ws_response_build(buf, sizeof buf, KEY, "chat", "X-A: 1\r\n");
     CHECK(n > 0);
     CHECK_INT((size_t)n, strlen(buf));
@@ -332,7 +320,7 @@ static void test_response_build(void) {
     CHECK_INT(ws_response_build(buf, sizeof buf, KEY, NULL, "X: 1"), WS_E_INVALID);
     CHECK_INT(ws_response_build(buf, sizeof buf, KEY, NULL, "X: 1\r\n\r\nY: 2\r\n"), WS_E_INVALID);
 
-    ctx = "ws_error_response_build";
+    test_ctx = "ws_error_response_build";
     n = ws_error_response_build(buf, sizeof buf, 426, "X-A: 1\r\n");
     CHECK(n > 0);
     CHECK(strcmp(buf, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
@@ -374,7 +362,7 @@ static void test_reasons(void) {
         {-1, "Error"},
     };
     size_t i;
-    ctx = "ws_http_reason";
+    test_ctx = "ws_http_reason";
     for (i = 0; i < sizeof t / sizeof t[0]; i++) {
         const char *r = ws_http_reason(t[i].status);
         if (strcmp(r, t[i].text) != 0) printf("    %d -> [%s]\n", t[i].status, r);
@@ -392,7 +380,7 @@ static void test_strerror(void) {
 #undef ROW
     };
     size_t i, j;
-    ctx = "ws_strerror";
+    test_ctx = "ws_strerror";
     CHECK_INT(sizeof t / sizeof t[0], -WS_E_LAST_); /* WS_OK and every WS_E_* */
     for (i = 0; i < sizeof t / sizeof t[0]; i++) {
         const char *s = ws_strerror(t[i].code);
@@ -422,7 +410,7 @@ static void test_header_overflows_rx(void) {
     n = (size_t)snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: h\r\n");
     while (n < 1500) n += (size_t)snprintf(req + n, sizeof req - n, "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaa\r\n");
 
-    ctx = "server: request head overflows a fixed receive buffer";
+    test_ctx = "server: request head overflows a fixed receive buffer";
     reset_io();
     in_data = req, in_len = n;
     ws_conn_init(&c, &cfg, &tio, NULL);
@@ -436,7 +424,7 @@ static void test_header_overflows_rx(void) {
     CHECK(out_len > 12 && memcmp(out, "HTTP/1.1 431", 12) == 0);
     ws_conn_release(&c);
 
-    ctx = "client: response head overflows a fixed receive buffer";
+    test_ctx = "client: response head overflows a fixed receive buffer";
     reset_io();
     {
         ws_client_options o;
@@ -468,6 +456,5 @@ int main(void) {
     test_response_build();
     test_reasons();
     test_strerror();
-    printf("%lu passed, %lu failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_report();
 }

@@ -28,15 +28,49 @@ static unsigned long test_passed, test_failed;
         }                                                                                          \
     } while (0)
 
+/* What the checks that follow are about, printed with a failure. */
+static const char *test_ctx = "";
+
 TEST_FN int test_check(int ok, const char *expr, const char *file, int line) {
     if (ok) {
         test_passed++;
     } else {
         test_failed++;
-        if (test_failed <= 50) printf("FAIL %s:%d: %s\n", file, line, expr);
+        if (test_failed <= 50) printf("FAIL %s:%d%s%s%s: %s\n", file, line, *test_ctx ? " (" : "", test_ctx,
+                                      *test_ctx ? ")" : "", expr);
     }
     return ok;
 }
+
+#define FAIL(what) test_check(0, what, __FILE__, __LINE__)
+/* Comparisons that print what they got. */
+#define CHECK_INT(got, want)                                                                       \
+    do {                                                                                           \
+        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
+        if (!test_check(g_ == w_, #got " == " #want, __FILE__, __LINE__))                          \
+            printf("    got %lld, want %lld\n", g_, w_);                                          \
+    } while (0)
+#define TEST_CHECK_TEXT(ok, what, got)                                                             \
+    do {                                                                                           \
+        if (!test_check(ok, what, __FILE__, __LINE__)) printf("    got \"%s\"\n", (got) ? (got) : "(null)"); \
+    } while (0)
+#define CHECK_STR(got, want)                                                                       \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (want);                                                      \
+        TEST_CHECK_TEXT(g_ && strcmp(g_, w_) == 0, #got " == \"" #want "\"", g_);                  \
+    } while (0)
+/* got starts with prefix */
+#define CHECK_PREFIX(got, prefix)                                                                  \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (prefix);                                                    \
+        TEST_CHECK_TEXT(g_ && strncmp(g_, w_, strlen(w_)) == 0, #got " starts with " #prefix, g_); \
+    } while (0)
+/* got contains part */
+#define CHECK_HAS(got, part)                                                                       \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (part);                                                      \
+        TEST_CHECK_TEXT(g_ && strstr(g_, w_) != NULL, #got " contains " #part, g_);                \
+    } while (0)
 
 TEST_FN int test_report(void) {
     printf("%lu passed, %lu failed\n", test_passed, test_failed);
