@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net.h"
+
 #include "faults.h"
 
 /* ---- the wrapped system calls ---- */
@@ -122,19 +124,6 @@ static void faults_off(void) {
 }
 
 /* ---- helpers ---- */
-static void nap_ms(long ms) {
-    struct timespec ts;
-    ts.tv_sec = ms / 1000, ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
-static unsigned local_port(int fd) {
-    struct sockaddr_in a;
-    socklen_t n = sizeof a;
-    if (getsockname(fd, (struct sockaddr *)&a, &n) != 0) return 0;
-    return ntohs(a.sin_port);
-}
-
 /* The lowest free descriptor: a descriptor leaked by a failing call would
  * take it (socket() and open() hand out the lowest free number). */
 static int lowest_free_fd(void) {

@@ -15,11 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void nap_ms(long ms) {
-    struct timespec ts;
-    ts.tv_sec = ms / 1000, ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
+#include "net.h"
 
 #include "../unit/test.h"
 
@@ -70,13 +66,6 @@ static void test_url(void) {
 }
 
 /* ---- helpers ---- */
-static unsigned local_port(int fd) {
-    struct sockaddr_in a;
-    socklen_t n = sizeof a;
-    if (getsockname(fd, (struct sockaddr *)&a, &n) != 0) return 0;
-    return ntohs(a.sin_port);
-}
-
 /* ---- TCP helpers ---- */
 static void test_tcp(void) {
     int l, l2, fd, a;

@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net.h"
+
 #include "faults.h"
 
 /* ---- the wrapped calls ---- */
@@ -168,19 +170,6 @@ static unsigned char *slurp(const char *path, size_t *len) {
 }
 
 /* ---- helpers ---- */
-static void nap_ms(long ms) {
-    struct timespec ts;
-    ts.tv_sec = ms / 1000, ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
-static unsigned local_port(int fd) {
-    struct sockaddr_in a;
-    socklen_t n = sizeof a;
-    if (getsockname(fd, (struct sockaddr *)&a, &n) != 0) return 0;
-    return ntohs(a.sin_port);
-}
-
 static int accept_one(int l) {
     int i, a = -1;
     for (i = 0; i < 1000 && a < 0; i++) {
