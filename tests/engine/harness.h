@@ -59,14 +59,14 @@ H int h_check(int ok, const char *expr, const char *file, int line) {
 }
 
 #define CHECK(cond) h_check((cond) ? 1 : 0, #cond, __FILE__, __LINE__)
-/* WS_SMALL leaves the explanations out (ws_reason is ""): checks that a
- * reason was given hold only in the full build. */
+/* WS_SMALL leaves the explanations out: where the full build must give a
+ * reason, the small one must give "" (and no stray text). */
 #ifdef WS_SMALL
 #define REASONS_GIVEN 0
 #else
 #define REASONS_GIVEN 1
 #endif
-#define HAS_REASON(text) (!REASONS_GIVEN || (text)[0] != 0)
+#define HAS_REASON(text) (((text)[0] != 0) == REASONS_GIVEN)
 #define CHECKF(cond, ...)                                                                          \
     do {                                                                                           \
         if (!h_check((cond) ? 1 : 0, #cond, __FILE__, __LINE__) && h_failed <= h_show) {               \
