@@ -1556,12 +1556,6 @@ WS_DEF const char *ws_header_find(const ws_header *h, unsigned n, const char *na
     return NULL;
 }
 
-WS__UNUSED static unsigned ws__header_count(const ws_header *h, unsigned n, const char *name) {
-    unsigned i, count = 0;
-    for (i = 0; i < n; i++) count += (unsigned)ws__strieq(h[i].name, name);
-    return count;
-}
-
 WS_DEF int ws_token_list_has(const char *list, const char *token, int nocase) {
     size_t tlen = WS_STRLEN(token);
     const char *p = list;
@@ -1585,15 +1579,6 @@ WS_DEF int ws_token_list_has(const char *list, const char *token, int nocase) {
     return 0;
 }
 
-/* Whether any header line called name lists token: a field sent on several
- * lines is one comma-separated list (RFC 9110 section 5.3). */
-WS__UNUSED static int ws__headers_have(const ws_header *h, unsigned n, const char *name, const char *token, int nocase) {
-    unsigned i;
-    for (i = 0; i < n; i++)
-        if (ws__strieq(h[i].name, name) && ws_token_list_has(h[i].value, token, nocase)) return 1;
-    return 0;
-}
-
 WS_DEF int ws_request_offers(const ws_request *req, const char *proto) {
     unsigned i;
     for (i = 0; i < req->num_headers; i++)
@@ -1613,11 +1598,42 @@ static size_t ws__header_end(const char *buf, size_t len) {
     return 0;
 }
 
-/* Splits the header lines of a block (after the start line) in place.
- * p points at the first header line, end just past the blank line.
- * Returns 0, or 400/431 with *why. */
-WS__UNUSED static int ws__parse_headers(char *p, char *end, ws_header *h, unsigned *count, const char **why) {
+/* The header fields the handshake checks, noted in one pass over the
+ * lines instead of one search per check. */
+enum {
+    WS__H_HOST, WS__H_UPGRADE, WS__H_CONNECTION, WS__H_VERSION, WS__H_KEY, WS__H_ORIGIN,
+    WS__H_PROTOCOL, WS__H_ACCEPT, WS__H_EXTENSIONS, WS__H_KNOWN
+};
+typedef struct ws__fields {
+    const char *value[WS__H_KNOWN]; /* the first line of each field, or NULL */
+    unsigned char lines[WS__H_KNOWN]; /* how many lines (counting stops at 2) */
+    unsigned char websocket;        /* an Upgrade line lists websocket */
+    unsigned char upgrade;          /* a Connection line lists upgrade */
+} ws__fields;
+
+/* A field sent on several lines is one comma-separated list (RFC 9110
+ * section 5.3), so the token checks look at every line. */
+static void ws__note_field(ws__fields *f, const char *name, const char *value) {
+    static const char *const known[WS__H_KNOWN] = {
+        "Host", "Upgrade", "Connection", "Sec-WebSocket-Version", "Sec-WebSocket-Key", "Origin",
+        "Sec-WebSocket-Protocol", "Sec-WebSocket-Accept", "Sec-WebSocket-Extensions"};
+    unsigned k;
+    for (k = 0; k < WS__H_KNOWN && !ws__strieq(name, known[k]); k++) {
+    }
+    if (k == WS__H_KNOWN) return;
+    if (!f->value[k]) f->value[k] = value;
+    if (f->lines[k] < 2) f->lines[k]++;
+    if (k == WS__H_UPGRADE) f->websocket |= (unsigned char)ws_token_list_has(value, "websocket", 1);
+    if (k == WS__H_CONNECTION) f->upgrade |= (unsigned char)ws_token_list_has(value, "upgrade", 1);
+}
+
+/* Splits the header lines of a block (after the start line) in place and
+ * notes the fields the handshake checks in f. p points at the first header
+ * line, end just past the blank line. Returns 0, or 400/431 with *why. */
+WS__UNUSED static int ws__parse_headers(char *p, char *end, ws_header *h, unsigned *count, ws__fields *f,
+                                        const char **why) {
     *count = 0;
+    WS_MEMSET(f, 0, sizeof *f);
     while (p < end) {
         char *name = p, *value, *vend;
         if (p[0] == '\r' && p + 1 < end && p[1] == '\n') return 0; /* the blank line */
@@ -1641,6 +1657,7 @@ WS__UNUSED static int ws__parse_headers(char *p, char *end, ws_header *h, unsign
         h[*count].name = name;
         h[*count].value = value;
         (*count)++;
+        ws__note_field(f, name, value);
     }
     return *why = WS__WHY("header block not terminated"), 400;
 }
@@ -1679,6 +1696,7 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
     char *p = buf, *end, *sp;
     const char *w = "", *v;
     unsigned major = 0, minor = 0;
+    ws__fields f;
     int st = 0, r = ws__locate_block(buf, len, max_header, &block);
     WS_MEMSET(req, 0, sizeof *req);
     if (r == WS_E_INCOMPLETE) return r;
@@ -1713,35 +1731,33 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
         st = 400, w = WS__WHY("HTTP version older than 1.1");
         goto fail;
     }
-    st = ws__parse_headers(sp + 11, end, req->headers, &req->num_headers, &w);
+    st = ws__parse_headers(sp + 11, end, req->headers, &req->num_headers, &f, &w);
     if (st) goto fail;
     st = 400;
-    req->host = ws_header_find(req->headers, req->num_headers, "Host");
-    if (!req->host || ws__header_count(req->headers, req->num_headers, "Host") != 1) {
+    if (f.lines[WS__H_HOST] != 1) {
         w = WS__WHY("missing or repeated Host header");
         goto fail;
     }
-    if (!ws__headers_have(req->headers, req->num_headers, "Upgrade", "websocket", 1)) {
+    if (!f.websocket) {
         w = WS__WHY("Upgrade header does not name websocket");
         goto fail;
     }
-    if (!ws__headers_have(req->headers, req->num_headers, "Connection", "upgrade", 1)) {
+    if (!f.upgrade) {
         w = WS__WHY("Connection header does not contain Upgrade");
         goto fail;
     }
-    v = ws_header_find(req->headers, req->num_headers, "Sec-WebSocket-Version");
-    if (!v || WS_STRLEN(v) != 2 || v[0] != '1' || v[1] != '3' ||
-        ws__header_count(req->headers, req->num_headers, "Sec-WebSocket-Version") != 1) {
+    v = f.value[WS__H_VERSION];
+    if (f.lines[WS__H_VERSION] != 1 || v[0] != '1' || v[1] != '3' || v[2]) {
         st = 426, w = WS__WHY("Sec-WebSocket-Version is not 13");
         goto fail;
     }
-    req->key = ws_header_find(req->headers, req->num_headers, "Sec-WebSocket-Key");
-    if (!req->key || ws__header_count(req->headers, req->num_headers, "Sec-WebSocket-Key") != 1 ||
-        !ws__key_valid(req->key)) {
+    if (f.lines[WS__H_KEY] != 1 || !ws__key_valid(f.value[WS__H_KEY])) {
         w = WS__WHY("Sec-WebSocket-Key is not base64 of 16 bytes");
         goto fail;
     }
-    req->origin = ws_header_find(req->headers, req->num_headers, "Origin");
+    req->host = f.value[WS__H_HOST];
+    req->key = f.value[WS__H_KEY];
+    req->origin = f.value[WS__H_ORIGIN];
     *status = 101;
     return (int)block;
 fail:
@@ -1758,6 +1774,7 @@ WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const cha
     char *p = buf, *end, expect[WS_ACCEPT_LEN + 1];
     const char *w, *v;
     unsigned major = 0, minor = 0, code = 0, i, st;
+    ws__fields f;
     int r = ws__locate_block(buf, len, max_header, &block);
     WS_MEMSET(resp, 0, sizeof *resp);
     if (r == WS_E_INCOMPLETE) return r;
@@ -1793,26 +1810,26 @@ WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const cha
         w = WS__WHY("server answered with an HTTP status other than 101");
         goto fail;
     }
-    st = (unsigned)ws__parse_headers(p, end, resp->headers, &resp->num_headers, &w);
+    st = (unsigned)ws__parse_headers(p, end, resp->headers, &resp->num_headers, &f, &w);
     if (st) goto fail;
-    if (!ws__headers_have(resp->headers, resp->num_headers, "Upgrade", "websocket", 1)) {
+    if (!f.websocket) {
         w = WS__WHY("Upgrade header does not name websocket");
         goto fail;
     }
-    if (!ws__headers_have(resp->headers, resp->num_headers, "Connection", "upgrade", 1)) {
+    if (!f.upgrade) {
         w = WS__WHY("Connection header does not contain Upgrade");
         goto fail;
     }
-    resp->accept = ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Accept");
+    resp->accept = f.value[WS__H_ACCEPT];
     ws_accept_key(key, WS_STRLEN(key), expect);
-    if (!resp->accept || ws__header_count(resp->headers, resp->num_headers, "Sec-WebSocket-Accept") != 1 ||
-        WS_STRLEN(resp->accept) != WS_ACCEPT_LEN || WS_MEMCMP(resp->accept, expect, WS_ACCEPT_LEN) != 0) {
+    if (f.lines[WS__H_ACCEPT] != 1 || WS_STRLEN(resp->accept) != WS_ACCEPT_LEN ||
+        WS_MEMCMP(resp->accept, expect, WS_ACCEPT_LEN) != 0) {
         w = WS__WHY("Sec-WebSocket-Accept does not match the key");
         goto fail;
     }
-    v = ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Protocol");
+    v = f.value[WS__H_PROTOCOL];
     if (v) {
-        if (ws__header_count(resp->headers, resp->num_headers, "Sec-WebSocket-Protocol") != 1 || !*v ||
+        if (f.lines[WS__H_PROTOCOL] != 1 || !*v ||
             !protocols || !ws_token_list_has(protocols, v, 0)) {
             w = WS__WHY("server chose a subprotocol that was not offered");
             goto fail;
@@ -1824,7 +1841,7 @@ WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const cha
             }
         resp->subprotocol = v;
     }
-    if (ws_header_find(resp->headers, resp->num_headers, "Sec-WebSocket-Extensions")) {
+    if (f.lines[WS__H_EXTENSIONS]) {
         w = WS__WHY("server chose an extension that was not offered");
         goto fail;
     }
