@@ -1614,12 +1614,14 @@ typedef struct ws__fields {
 /* A field sent on several lines is one comma-separated list (RFC 9110
  * section 5.3), so the token checks look at every line. */
 static void ws__note_field(ws__fields *f, const char *name, const char *value) {
-    static const char *const known[WS__H_KNOWN] = {
-        "Host", "Upgrade", "Connection", "Sec-WebSocket-Version", "Sec-WebSocket-Key", "Origin",
-        "Sec-WebSocket-Protocol", "Sec-WebSocket-Accept", "Sec-WebSocket-Extensions"};
+    /* One array rather than a table of pointers to literals: literals that
+     * data points at share a section with unrelated strings, and a linker
+     * that drops unused sections would then have to keep them all. */
+    static const char known[] = "Host\0Upgrade\0Connection\0Sec-WebSocket-Version\0Sec-WebSocket-Key\0Origin\0"
+                                "Sec-WebSocket-Protocol\0Sec-WebSocket-Accept\0Sec-WebSocket-Extensions";
+    const char *s = known;
     unsigned k;
-    for (k = 0; k < WS__H_KNOWN && !ws__strieq(name, known[k]); k++) {
-    }
+    for (k = 0; k < WS__H_KNOWN && !ws__strieq(name, s); k++) s += WS_STRLEN(s) + 1;
     if (k == WS__H_KNOWN) return;
     if (!f->value[k]) f->value[k] = value;
     if (f->lines[k] < 2) f->lines[k]++;
