@@ -13,15 +13,17 @@ OVERVIEW
     Everywhere else just #include "ws.h".
 
 QUICK START (client, POSIX adapter)
+    static void on_open(ws_conn *c, const char *subprotocol) {
+        ws_send_text(c, "hello");   (sends before OPEN are refused: WS_E_STATE)
+    }
     static void on_message(ws_conn *c, int opcode, const void *p, size_t n) {
         printf("%.*s\n", (int)n, (const char *)p);
         ws_close(c, 1000, "bye");
     }
     int main(void) {
         ws_config cfg = {0};  ws_conn c;
-        cfg.on_message = on_message;
+        cfg.on_open = on_open, cfg.on_message = on_message;
         if (ws_connect_url(&c, &cfg, "ws://127.0.0.1:9001/", NULL) < 0) return 1;
-        ws_send_text(&c, "hello");
         while (ws_state(&c) != WS_CLOSED) ws_poll(&c, 1000);
         ws_disconnect(&c);
         return 0;
@@ -2938,7 +2940,13 @@ WS_DEF long ws_next_timeout(const ws_conn *c) {
 /* Once CLOSED nothing more is written, whatever is still queued. */
 WS_DEF int ws_wants_write(const ws_conn *c) { return c->tx_len != 0 && c->state != WS_CLOSED; }
 WS_DEF ws_ready_state ws_state(const ws_conn *c) { return (ws_ready_state)c->state; }
-WS_DEF size_t ws_buffered_amount(const ws_conn *c) { return c->tx_len; }
+WS_DEF size_t ws_buffered_amount(const ws_conn *c) {
+#if WS__CORK
+    /* Frames batched during this read are accepted but not yet written. */
+    if (c->cork) return c->tx_len + ((const ws__cork *)c->cork)->bytes;
+#endif
+    return c->tx_len;
+}
 WS_DEF const char *ws_reason(const ws_conn *c) { return c->reason ? c->reason : ""; }
 WS_DEF int ws_http_status(const ws_conn *c) { return c->http_status; }
 

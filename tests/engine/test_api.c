@@ -93,6 +93,39 @@ static void buffered_amount(int server) {
     hs_free(&s);
 }
 
+/* A server's frames sent inside a callback wait for the end of the read
+ * (several echoes go out in one write); bufferedAmount counts them there
+ * too, not only once they are queued. */
+static long amount_in_callback = -1;
+static void send_and_measure(ws_conn *c, int op, const void *p, size_t n) {
+    CHECK_INT(ws_send(c, op, p, n), 0);
+    amount_in_callback = (long)ws_buffered_amount(c);
+    hcb_message(c, op, p, n);
+}
+
+static void buffered_amount_in_callback(void) {
+    hsess s;
+    hout o;
+    hbuf in = {0};
+    memset(&o, 0, sizeof o);
+    h_set_ctx("ws_buffered_amount inside on_message [server]");
+    hs_init(&s, 1, D_WHOLE, 72);
+    s.cfg.on_message = send_and_measure;
+    open_scripted(&s, 1);
+    s.io.send_blocked = 1;
+    h_frame(&in, &s.rng, 1, 0x81, "hello", 5);
+    hs_deliver(&s, in.p, in.len);
+    CHECK_INT(amount_in_callback, 7);
+    CHECK_INT(ws_buffered_amount(&s.c), 7); /* after the read: queued */
+    s.io.send_blocked = 0;
+    CHECK_INT(ws_flush(&s.c), 0);
+    CHECK_INT(ws_buffered_amount(&s.c), 0);
+    CHECK_STR(frames_of(&s, &o), ">text\"hello\"");
+    hb_free(&in);
+    h_out_free(&o);
+    hs_free(&s);
+}
+
 /* A small fixed send buffer and a transport that would-blocks: WS_E_FULL,
  * nothing half-queued; the peer gets exactly the accepted frames. */
 typedef struct sent_log {
@@ -651,6 +684,7 @@ int main(void) {
         allocator_fails(server);
         transport_errors(server);
     }
+    buffered_amount_in_callback();
     for (who = 0; who < 2; who++)
         for (alloc = 0; alloc < 2; alloc++)
             for (k = 0; k < 4; k++) backpressure(who, alloc, 200u + k);
