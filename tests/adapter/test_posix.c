@@ -8,6 +8,9 @@
 #include "ws.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +108,48 @@ static void test_tcp(void) {
     CHECK_INT(ws_tcp_listen("nonexistent.invalid", 0, 1), WS_E_RESOLVE);
 }
 
+/* ---- socket options: non-blocking, TCP_NODELAY ---- */
+static int is_nonblocking(int fd) {
+    int fl = fcntl(fd, F_GETFL, 0);
+    return fl >= 0 && (fl & O_NONBLOCK) != 0;
+}
+
+static int has_nodelay(int fd) {
+    int v = 0;
+    socklen_t n = sizeof v;
+    return getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &n) == 0 && v != 0;
+}
+
+/* Every socket the helpers hand out is non-blocking; connected ones have
+ * TCP_NODELAY (small frames are not held back by Nagle). */
+static void test_socket_options(void) {
+    int l, fd, a = -1, tries;
+    test_ctx = "socket options";
+    l = ws_tcp_listen("127.0.0.1", 0, 4);
+    CHECK(l >= 0);
+    if (l < 0) return;
+    CHECK(is_nonblocking(l));
+    fd = ws_tcp_connect("127.0.0.1", local_port(l));
+    CHECK(fd >= 0);
+    for (tries = 0; tries < 500 && a < 0; tries++) {
+        a = ws_tcp_accept(l);
+        if (a == WS_E_AGAIN) nap_ms(10);
+    }
+    CHECK(a >= 0);
+    if (fd >= 0) {
+        CHECK(is_nonblocking(fd));
+        CHECK(has_nodelay(fd));
+        close(fd);
+    }
+    if (a >= 0) {
+        CHECK(is_nonblocking(a));
+        CHECK(has_nodelay(a));
+        close(a);
+    }
+    close(l);
+    test_ctx = "";
+}
+
 /* ---- libc realloc ---- */
 static void test_realloc(void) {
     unsigned char *p = (unsigned char *)ws_libc_realloc(NULL, NULL, 16);
@@ -169,6 +214,7 @@ typedef struct pair {
 } pair;
 
 static ws_config ccfg, scfg;
+static int (*pair_hook)(ws_conn *c, const ws_request *req, ws_accept *acc); /* the server's on_request */
 
 /* pump both until cond or ~10 s */
 #define SPIN(p, cond)                                                                              \
@@ -180,18 +226,22 @@ static ws_config ccfg, scfg;
         }                                                                                          \
     } while (0)
 
-static int pair_open(pair *p, const char *path) {
+/* listen_host: what ws_tcp_listen binds; url_host: the URL's host part
+ * (an IPv6 literal in brackets). */
+static int pair_open_on(pair *p, const char *listen_host, const char *url_host, const char *path) {
     char url[128];
     int tries, r;
     memset(p, 0, sizeof *p);
     memset(&cev, 0, sizeof cev), memset(&sev, 0, sizeof sev);
     ccfg = mkcfg(), scfg = mkcfg();
     scfg.realloc_fn = ws_libc_realloc;
+    scfg.on_request = pair_hook;
     p->sfd = -1;
-    p->l = ws_tcp_listen("127.0.0.1", 0, 4);
+    p->l = ws_tcp_listen(listen_host, 0, 4);
+    CHECKF(p->l >= 0, "ws_tcp_listen(%s): %s", listen_host, ws_strerror(p->l));
     if (p->l < 0) return -1;
     p->port = local_port(p->l);
-    snprintf(url, sizeof url, "ws://127.0.0.1:%u%s", p->port, path);
+    snprintf(url, sizeof url, "ws://%s:%u%s", url_host, p->port, path);
     r = ws_connect_url(&p->cl, &ccfg, url, NULL);
     CHECK_INT(r, 0);
     if (r < 0) return -1;
@@ -210,10 +260,74 @@ static int pair_open(pair *p, const char *path) {
     return cev.opened && sev.opened ? 0 : -1;
 }
 
+static int pair_open(pair *p, const char *path) { return pair_open_on(p, "127.0.0.1", "127.0.0.1", path); }
+
 static void pair_close(pair *p) {
     if (p->cl.io) ws_disconnect(&p->cl);
     if (p->sfd >= 0 && p->sv.io) ws_disconnect(&p->sv);
     if (p->l >= 0) close(p->l);
+}
+
+/* Whether this host has an IPv6 loopback at all (containers often do not). */
+static int have_ipv6_loopback(void) {
+    struct sockaddr_in6 a;
+    int ok, s = socket(AF_INET6, SOCK_STREAM, 0);
+    if (s < 0) return 0;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    ok = bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+static char v6_host[64]; /* the Host header the server saw */
+static int v6_on_request(ws_conn *c, const ws_request *req, ws_accept *acc) {
+    (void)c, (void)acc;
+    snprintf(v6_host, sizeof v6_host, "%s", req->host ? req->host : "(none)");
+    return 0;
+}
+
+/* ws://[::1]:port/ end to end: listen, connect and accept over IPv6, one
+ * echo, a clean close; the Host header carries the bracketed literal. */
+static void test_ipv6(void) {
+    pair p;
+    int fd, l;
+    char want[64];
+    if (!have_ipv6_loopback()) {
+        printf("skip: no IPv6 loopback on this host (ws://[::1] not tested)\n");
+        return;
+    }
+    test_ctx = "IPv6";
+    l = ws_tcp_listen("::1", 0, 4);
+    CHECKF(l >= 0, "ws_tcp_listen(::1): %s", ws_strerror(l));
+    if (l >= 0) {
+        fd = ws_tcp_connect("::1", local_port(l));
+        CHECKF(fd >= 0, "ws_tcp_connect(::1): %s", ws_strerror(fd));
+        if (fd >= 0) {
+            CHECK(is_nonblocking(fd));
+            CHECK(has_nodelay(fd));
+            close(fd);
+        }
+        close(l);
+    }
+    v6_host[0] = '\0';
+    pair_hook = v6_on_request;
+    if (pair_open_on(&p, "::1", "[::1]", "/v6?q=1") == 0) {
+        snprintf(want, sizeof want, "[::1]:%u", p.port);
+        CHECK_STR(v6_host, want);
+        CHECK_INT(ws_send_text(&p.cl, "over IPv6"), 0);
+        SPIN(&p, cev.messages > 0);
+        CHECK_INT(cev.messages, 1);
+        CHECK_STR(cev.last, "over IPv6");
+        CHECK_INT(ws_close(&p.cl, 1000, "v6 bye"), 0);
+        SPIN(&p, cev.closes && sev.closes);
+        CHECK_INT(cev.close_code, 1000);
+        CHECK_INT(sev.close_code, 1000);
+    }
+    pair_hook = NULL;
+    pair_close(&p);
+    test_ctx = "";
 }
 
 static void test_echo_and_close(void) {
@@ -415,6 +529,7 @@ int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_url();
     test_tcp();
+    test_socket_options();
     test_realloc();
     test_io_bad_fd();
     test_connect_url_nomem();
@@ -424,5 +539,6 @@ int main(void) {
     test_peer_reset();
     test_large();
     test_disconnect_open();
+    test_ipv6();
     return test_report();
 }

@@ -159,6 +159,26 @@ async function main() {
     }
   });
 
+  await t.run('the default limit: 64 MiB messages, whole and in fragments', async () => {
+    // echo_server accepts 64 MiB by default (the floor); one byte
+    // more is refused with 1009 and a reason.
+    const n = 64 << 20;
+    let p = await connect(url);
+    const big = crypto.randomBytes(n);
+    p.ws.send(big, { binary: true });
+    same('a 64 MiB binary message is echoed whole', await p.next(240000), big, true);
+    const piece = 1 << 16;
+    for (let off = 0; off < n; off += piece)
+      p.ws.send(big.subarray(off, off + piece), { binary: true, fin: off + piece >= n });
+    same('the same in 1024 fragments of 64 KiB', await p.next(240000), big, true);
+    t.check('64 MiB: clean close', (await closeNormally(p)) === 1000);
+    p = await connect(url);
+    p.ws.send(Buffer.alloc(n + 1));
+    const ev = await p.next(240000);
+    t.check('64 MiB + 1 byte: server closes 1009 with a reason', ev.type === 'close' && ev.code === 1009 && ev.reason.length > 0,
+      JSON.stringify(ev));
+  }, 600000);
+
   await t.run('server shutdown closes every connection with 1001', async () => {
     const peers = await Promise.all([connect(url), connect(url), connect(url)]);
     // One of them is in the middle of a fragmented message.
