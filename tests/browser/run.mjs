@@ -302,6 +302,13 @@ cases.redis_two_servers = async (t) => {
   await sees(c, 'typed on a page served by chat A');
   await say(c, 'and this one by chat B');
   await sees(a, 'and this one by chat B');
+  // Published instead of broadcast locally: the sender's own page gets its
+  // message once, back from the channel, not a second time from chat A.
+  await sees(a, 'typed on a page served by chat A');
+  await sleep(500);
+  const copies = (page, text) => page.evaluate((x) => chat.messages.filter((m) => m.text === x).length, text);
+  assert.equal(await copies(a, 'typed on a page served by chat A'), 1, 'copies on the sender\'s page');
+  assert.equal(await copies(c, 'and this one by chat B'), 1, 'copies on the sender\'s page');
   await t.shot(c, 'redis-two-servers');
 };
 
@@ -326,6 +333,9 @@ cases.redis_outage = async (t) => {
   assert.match(await a.textContent('#redis-banner'), /Redis is unreachable/);
   await say(a, 'during the outage');
   await sees(a, 'not delivered: redis is down');
+  // Not broadcast locally instead: nobody gets it.
+  assert.equal(await a.evaluate(() => chat.messages.some((m) => m.text === 'during the outage')), false);
+  assert.equal(await c.evaluate(() => chat.messages.some((m) => m.text === 'during the outage')), false);
   assert.ok(s1.running && s2.running, 'the servers keep running');
   assert.equal(await a.evaluate(() => chat.ws.readyState), 1);
   const ticks = await a.evaluate(() => chat.ticks);
