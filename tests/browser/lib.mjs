@@ -1,7 +1,7 @@
 // Helpers for the browser tests: processes we start (chat servers, Redis,
 // Chromium) are tracked by PID and always stopped by PID; every wait has a
 // bound. Nothing here reaches beyond 127.0.0.1.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -174,25 +174,19 @@ export async function startRedis(port) {
   return p;
 }
 
-/** PUBLISH over a raw RESP connection, as redis-cli would; resolves to the
- * number of subscribers that got it. */
+/** `redis-cli -p PORT PUBLISH channel message` (Debian's redis-tools, which
+ * redis-server depends on), run to its end; resolves to the number of
+ * subscribers that got the message. */
 export function redisPublish(port, channel, message) {
   return withTimeout(new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    const parts = ['PUBLISH', channel, message].map((x) => Buffer.from(x));
-    const head = '*3\r\n';
-    const chunks = [Buffer.from(head)];
-    for (const b of parts) chunks.push(Buffer.from('$' + b.length + '\r\n'), b, Buffer.from('\r\n'));
-    let got = '';
-    s.on('connect', () => s.write(Buffer.concat(chunks)));
-    s.on('data', (d) => {
-      got += d;
-      const m = /^:(\d+)\r\n/.exec(got);
-      if (m) { s.destroy(); resolve(Number(m[1])); }
-      else if (/^-/.test(got) && got.includes('\r\n')) { s.destroy(); reject(new Error('redis: ' + got.trim())); }
-    });
-    s.on('error', reject);
-  }), 10000, 'redis PUBLISH');
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PUBLISH', channel, message],
+      { timeout: 10000 }, (err, stdout, stderr) => {
+        if (err) return reject(new Error('redis-cli PUBLISH failed: ' + err.message + ' ' + stderr));
+        const m = /^\(integer\) (\d+)\s*$|^(\d+)\s*$/.exec(stdout);
+        if (!m) return reject(new Error('redis-cli PUBLISH: unexpected output ' + JSON.stringify(stdout + stderr)));
+        resolve(Number(m[1] || m[2]));
+      });
+  }), 15000, 'redis-cli PUBLISH');
 }
 
 // ---- Chromium ----

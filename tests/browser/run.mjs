@@ -107,6 +107,10 @@ cases.chat = async (t) => {
   await c.click('#close');
   await pageWait(c, () => chat.lastClose !== null && document.getElementById('close').textContent === 'Connect');
   assert.deepEqual(await c.evaluate(() => chat.lastClose), { code: 1000, reason: '', wasClean: true, readyState: 3 });
+  // The pill went through CLOSING (sampled right after ws.close()) to CLOSED.
+  const closing = await c.evaluate(() => chat.states.slice(-2));
+  assert.deepEqual(closing, ['CLOSING', 'CLOSED'], 'readyState after the close button: ' + closing);
+  assert.equal(await c.textContent('#state'), 'CLOSED');
   assert.match(srv.out, /left: 1000 closed by the user/);
   await pageWait(a, () => document.getElementById('users').textContent === '1');
   await c.click('#close');
@@ -132,9 +136,16 @@ cases.large = async (t) => {
     const s = parts.join('');
     const h = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s));
     chat.send(s);
-    return { len: s.length, hash: [...new Uint8Array(h)].map((v) => v.toString(16).padStart(2, '0')).join('') };
+    // Right after send() the browser counts the message as buffered, and
+    // the page's pill shows that count.
+    const buffered = chat.ws.bufferedAmount, shown = document.getElementById('buffered').textContent;
+    return { len: s.length, buffered, shown,
+             hash: [...new Uint8Array(h)].map((v) => v.toString(16).padStart(2, '0')).join('') };
   });
   assert.equal(sent.len, 1 << 20);
+  assert.ok(sent.buffered >= 1 << 20, 'bufferedAmount right after sending 1 MiB: ' + sent.buffered);
+  assert.equal(sent.shown, String(sent.buffered), 'the page shows bufferedAmount');
+  await pageWait(a, () => document.getElementById('buffered').textContent === '0'); // and it drains
   const digestOfBig = async (page) => {
     await pageWait(page, () => chat.messages.some((m) => m.text && m.text.length === 1 << 20), null, 60000);
     return page.evaluate(async () => {
@@ -181,6 +192,8 @@ cases.server_close = async (t) => {
   assert.deepEqual(lc, { code: 4001, reason: 'bye', wasClean: true, readyState: 3 });
   await pageWait(a, () => document.getElementById('state').textContent === 'CLOSED');
   assert.equal(await a.evaluate(() => chat.ws.readyState), 3);
+  // The event log shows the close with its code and reason.
+  assert.match(await a.textContent('#log'), /close\s*code 4001 reason "bye"/);
   const states = await a.evaluate(() => chat.states.slice());
   assert.deepEqual(states.slice(0, 2), ['CONNECTING', 'OPEN']);
   assert.equal(states[states.length - 1], 'CLOSED', String(states));
@@ -203,19 +216,26 @@ cases.reconnect = async (t) => {
   assert.equal(lc.code, 1006, JSON.stringify(lc));
   await pageWait(page, () => !document.getElementById('banner').hidden &&
     /Reconnecting/.test(document.getElementById('banner').textContent));
-  await sleep(1500); // a retry or two against the dead port
+  // Two retries against the dead port; the backoff grows (0.5 s doubling,
+  // +-20 % jitter: the second delay is always longer than the first).
+  await pageWait(page, () => chat.events.filter((e) => e.kind === 'retry').length >= 2);
+  const delays = await page.evaluate(() => chat.events.filter((e) => e.kind === 'retry')
+    .map((e) => Number(/reconnecting in (\d+) ms/.exec(e.text)[1])));
+  assert.ok(delays[0] >= 400 && delays[0] <= 600 && delays[1] >= 800 && delays[1] <= 1200,
+    'exponential backoff: ' + delays.join(', '));
   srv = await t.chat(['--tick-ms', '500'], { port });
   await pageWait(page, () => chat.ws.readyState === 1 && chat.events.filter((e) => e.kind === 'open').length >= 2, null, 60000);
   await pageWait(page, () => chat.ticks >= 1 && document.getElementById('banner').hidden);
   const kinds = await page.evaluate(() => chat.events.map((e) => e.kind).filter((k) => k !== 'message'));
   const states = await page.evaluate(() => chat.states.slice());
   assert.equal(kinds[0], 'open');
+  assert.ok(kinds.includes('error'), 'the failed connection is logged as an error: ' + kinds.join(','));
   const ci = kinds.indexOf('close');
   assert.ok(ci > 0 && kinds.indexOf('retry', ci) > ci && kinds.indexOf('open', ci) > ci, kinds.join(','));
   assert.deepEqual(states.slice(0, 3), ['CONNECTING', 'OPEN', 'CLOSED'], String(states));
   assert.equal(states[states.length - 1], 'OPEN');
   await t.shot(page, 'reconnect');
-  t.note('readyState sequence: ' + states.join(' -> '));
+  t.note('readyState sequence: ' + states.join(' -> ') + '; retry delays ' + delays.join(', ') + ' ms');
 };
 
 // Invalid UTF-8 in a text frame from a raw client: the server fails that
@@ -248,7 +268,7 @@ async function redisChat(t, redisPort, extra = []) {
   return t.chat(['--redis', '127.0.0.1:' + redisPort, '--tick-ms', '1000', ...extra]);
 }
 
-// A PUBLISH on the channel (as with redis-cli) reaches the page.
+// `redis-cli PUBLISH ws-demo ...` reaches the page.
 cases.redis_publish = async (t) => {
   const rport = await freePort();
   await t.redis(rport);
@@ -282,6 +302,13 @@ cases.redis_two_servers = async (t) => {
   await sees(c, 'typed on a page served by chat A');
   await say(c, 'and this one by chat B');
   await sees(a, 'and this one by chat B');
+  // Published instead of broadcast locally: the sender's own page gets its
+  // message once, back from the channel, not a second time from chat A.
+  await sees(a, 'typed on a page served by chat A');
+  await sleep(500);
+  const copies = (page, text) => page.evaluate((x) => chat.messages.filter((m) => m.text === x).length, text);
+  assert.equal(await copies(a, 'typed on a page served by chat A'), 1, 'copies on the sender\'s page');
+  assert.equal(await copies(c, 'and this one by chat B'), 1, 'copies on the sender\'s page');
   await t.shot(c, 'redis-two-servers');
 };
 
@@ -306,6 +333,9 @@ cases.redis_outage = async (t) => {
   assert.match(await a.textContent('#redis-banner'), /Redis is unreachable/);
   await say(a, 'during the outage');
   await sees(a, 'not delivered: redis is down');
+  // Not broadcast locally instead: nobody gets it.
+  assert.equal(await a.evaluate(() => chat.messages.some((m) => m.text === 'during the outage')), false);
+  assert.equal(await c.evaluate(() => chat.messages.some((m) => m.text === 'during the outage')), false);
   assert.ok(s1.running && s2.running, 'the servers keep running');
   assert.equal(await a.evaluate(() => chat.ws.readyState), 1);
   const ticks = await a.evaluate(() => chat.ticks);

@@ -6,7 +6,7 @@
  *       with that code and reason. It exits 0 after N connections ended
  *       (default: never), having freed everything, so that LeakSanitizer
  *       checks what hostile peers left behind. Each failure is printed as
- *       "conn error: ...".
+ *       "conn error: ...", each close as "conn closed CODE \"REASON\"".
  *
  *   tls_peer client URL [--ca FILE | --insecure] suite
  *       Against an echo server that knows please-close (tls_test.js's Node
@@ -63,6 +63,11 @@ static void srv_on_message(ws_conn *c, int opcode, const void *data, size_t len)
     if (ws_send(c, opcode, data, len) < 0) (void)ws_close(c, WS_CLOSE_INTERNAL, "echo failed");
 }
 
+static void srv_on_close(ws_conn *c, int code, const char *reason) {
+    (void)c;
+    fprintf(stderr, "conn closed %d \"%s\"\n", code, reason);
+}
+
 static void srv_on_error(ws_conn *c, int err, const char *reason) {
     (void)c;
     fprintf(stderr, "conn error: %s: %s\n", ws_strerror(err), reason);
@@ -95,6 +100,7 @@ static int run_server(int argc, char **argv) {
     memset(&cfg, 0, sizeof cfg);
     cfg.on_message = srv_on_message;
     cfg.on_error = srv_on_error;
+    cfg.on_close = srv_on_close;
     cfg.realloc_fn = ws_libc_realloc;
     cfg.max_message = (size_t)20 << 20;
     cfg.max_send_buffer = (size_t)48 << 20;

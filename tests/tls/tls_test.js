@@ -122,6 +122,8 @@ function startServer(cmd, args, portRe) {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(p);
     const s = { proc: p, out: '', err: '', port: 0 };
+    p.stdout.setEncoding('utf8'); // a UTF-8 reason split across reads stays whole
+    p.stderr.setEncoding('utf8');
     s.done = new Promise((r) => p.on('close', (code, sig) => { children.delete(p); r(sig ? 128 : code); }));
     const t = setTimeout(() => reject(new Error('server did not start: ' + s.out + s.err)), 60000);
     p.stderr.on('data', (d) => { s.err += d; });
@@ -158,9 +160,10 @@ function sanitizerClean(text) {
 // Counts what reached it, for the tests that expect nothing to.
 function nodeServer(certFile, keyFile, host) {
   return new Promise((resolve, reject) => {
-    const stats = { tlsOk: 0, tlsErrors: [], requests: 0, upgrades: 0, connections: 0, errors: [] };
+    const stats = { tlsOk: 0, tlsErrors: [], requests: 0, upgrades: 0, connections: 0, errors: [], servernames: [] };
     const srv = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) });
-    srv.on('secureConnection', () => { stats.tlsOk++; });
+    // servername: the SNI the client sent (false: none).
+    srv.on('secureConnection', (sock) => { stats.tlsOk++; stats.servernames.push(sock.servername); });
     srv.on('tlsClientError', (e) => { stats.tlsErrors.push(e.code || e.message); });
     srv.on('request', (req, res) => { stats.requests++; res.writeHead(404); res.end(); });
     srv.on('upgrade', () => { stats.upgrades++; });
@@ -297,6 +300,8 @@ cases.node_client_peer = async () => {
   await nodeClientBattery('wss://127.0.0.1:' + s.port + '/', certs);
   await nodeClientBattery('wss://localhost:' + s.port + '/', certs, { serverClose: true });
   const code = await withTimeout(s.done, 60000, 'tls_peer server exit').catch(() => 999);
+  check(/conn closed 4000 "client bye \u2713"/.test(s.err), 'tls_peer saw the client\'s close 4000 with its reason',
+    s.err.slice(-400));
   check(code === 0 && sanitizerClean(s.err), 'tls_peer server ends after 2 connections, exit 0, clean',
     code + ' ' + s.err.slice(-2000));
   check(!/conn error/.test(s.err), 'no connection errors on the server', s.err.slice(-400));
@@ -307,9 +312,15 @@ cases.c_client = async () => {
   const certs = makeCerts();
   const n = await nodeServer(certs.cert, certs.key);
   for (const host of ['127.0.0.1', 'localhost']) {
+    const seen = n.stats.servernames.length;
     const r = await run(opt.peer, ['client', 'wss://' + host + ':' + n.port + '/', '--ca', certs.ca, 'suite'], 300000);
     check(r.code === 0 && /\b0 failed/.test(r.out) && sanitizerClean(r.err),
       'our client suite against Node over wss://' + host, r.code + '\n' + r.out.slice(-500) + r.err.slice(-2000));
+    // SNI: the URL's host name; none for an address (RFC 6066 section 3).
+    const sni = n.stats.servernames.slice(seen);
+    const want = host === 'localhost' ? 'localhost' : false;
+    check(sni.length === 2 && sni.every((x) => x === want), 'SNI for wss://' + host + ' is ' + JSON.stringify(want),
+      JSON.stringify(sni));
   }
   check(n.stats.errors.length === 0, 'Node server saw no errors', n.stats.errors.join('; '));
   await closeNodeServer(n);
