@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../tests/perf/simd_path.h"
+
 #define REPS 15
 #define MIN_REP_SECONDS 0.02
 
@@ -340,8 +342,8 @@ int main(void) {
     mixed_len = make_mixed(mixed, cap, per_script);
     for (i = 0; i < mixed_len; i++) non_ascii += mixed[i] >= 0x80;
 
-    printf("ws.h primitives benchmark: best of %d interleaved repetitions of >= %.0f ms each\n", REPS,
-           MIN_REP_SECONDS * 1e3);
+    printf("ws.h primitives benchmark (%s path): best of %d interleaved repetitions of >= %.0f ms each\n",
+           PATH, REPS, MIN_REP_SECONDS * 1e3);
     printf("mixed text: %zu bytes, %.0f%% non-ASCII bytes; bytes per script: Latin %zu, Greek %zu, "
            "Cyrillic %zu, CJK %zu, ASCII+emoji %zu\n\n",
            mixed_len, 100.0 * (double)non_ascii / (double)mixed_len, per_script[0], per_script[1],
