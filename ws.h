@@ -411,7 +411,9 @@ typedef struct ws_config {
      * the connection, the code it sent; 1006 when the stream ended without
      * a close frame. reason is NUL-terminated. */
     void (*on_close)(ws_conn *c, int code, const char *reason);
-    /* A failure (before on_close): err is a WS_E_* code, reason says why. */
+    /* A failure (before on_close): err is a WS_E_* code, reason says why.
+     * An opening handshake that is refused, times out or is cut short by
+     * the peer is one (WS_E_HANDSHAKE or WS_E_TIMEOUT), as in a browser. */
     void (*on_error)(ws_conn *c, int err, const char *reason);
     /* Server: sees the upgrade request; returns 0 to accept (filling *acc)
      * or an HTTP status (say 403) to reject. Without it every valid request
@@ -2859,6 +2861,10 @@ static int ws__after_input(ws_conn *c) {
         else if (c->flags & WS__F_DROP) ws__closed(c);
     }
     if (c->state != WS_CLOSED && (c->flags & WS__F_EOF)) {
+        /* A handshake cut short is a failure to connect, reported as the
+         * browser reports it: an error, then the close. */
+        if (c->state == WS_CONNECTING)
+            ws__error(c, WS_E_HANDSHAKE, WS__WHY("connection closed during the opening handshake"));
         if (!(c->flags & (WS__F_CLOSE_RCVD | WS__F_DISCARD))) c->close_code = WS_CLOSE_ABNORMAL;
         ws__dead(c, 0, (c->flags & WS__F_CLOSE_RCVD) ? "" : WS__WHY("connection closed without a close frame"));
     }

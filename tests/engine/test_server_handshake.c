@@ -451,7 +451,8 @@ static void eof_during_handshake(void) {
         hs_deliver(&s, H_REQUEST, 30);
         hs_eof(&s);
         CHECK(ws_state(&s.c) == WS_CLOSED);
-        CHECK_STR(hb_cstr(&s.log), "close:1006");
+        CHECK_STR(hb_cstr(&s.log), "err:HANDSHAKE close:1006"); /* the peer never completed it */
+        CHECK(HAS_REASON(ws_reason(&s.c)));
         CHECK_INT(s.out.b.len, 0);
         hs_invariants(&s);
         hs_free(&s);
