@@ -1705,7 +1705,14 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
     ws__fields f;
     int st = 0, r = ws__locate_block(buf, len, max_header, &block);
     WS_MEMSET(req, 0, sizeof *req);
-    if (r == WS_E_INCOMPLETE) return r;
+    if (r == WS_E_INCOMPLETE) {
+        /* Bytes that cannot begin a request line are refused now rather
+         * than when the handshake times out. */
+        while (p < buf + len && ws__is_tchar((unsigned char)*p)) p++;
+        if (p == buf + len || (p > buf && *p == ' ')) return r;
+        st = 400, w = WS__WHY("malformed request line");
+        goto fail;
+    }
     if (r == WS_E_TOO_BIG) {
         st = 431, w = WS__WHY("request header block too large");
         goto fail;
@@ -1783,14 +1790,18 @@ WS_DEF int ws_response_parse(char *buf, size_t len, size_t max_header, const cha
     ws__fields f;
     int r = ws__locate_block(buf, len, max_header, &block);
     WS_MEMSET(resp, 0, sizeof *resp);
-    if (r == WS_E_INCOMPLETE) return r;
+    w = WS__WHY("malformed status line");
+    /* Anything but the start of a status line is refused at once. */
+    if (r == WS_E_INCOMPLETE) {
+        if (WS_MEMCMP(buf, "HTTP/", len < 5 ? len : 5) == 0) return r;
+        goto fail;
+    }
     if (r == WS_E_TOO_BIG) {
         w = WS__WHY("response header block too large");
         goto fail;
     }
     end = buf + block;
     /* Status line: HTTP/x.y SP 3DIGIT SP reason CRLF */
-    w = WS__WHY("malformed status line");
     if (block < 14 || !ws__http_version(p, &major, &minor) || p[8] != ' ') goto fail;
     for (i = 9; i < 12; i++) {
         if (p[i] < '0' || p[i] > '9') goto fail;

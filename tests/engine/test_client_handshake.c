@@ -385,6 +385,41 @@ static void timeout_and_eof(void) {
             hs_free(&s);
         }
     }
+    /* An answer that cannot be an HTTP status line fails at once, without
+     * waiting for a blank line that may never come; its start is waited for. */
+    {
+        static const struct {
+            const char *what, *bytes;
+            int refused;
+        } cases[] = {
+            {"an SSH banner", "SSH-2.0-OpenSSH_9.2\r\n", 1},
+            {"a TLS record header", "\x15\x03\x03", 1},
+            {"lower-case http", "http/1.1 101", 1},
+            {"the start of a status line", "HTTP/1.1 101 Swi", 0},
+            {"less than the version", "HTT", 0},
+        };
+        unsigned i;
+        int d;
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            for (d = 0; d < D_COUNT; d++) {
+                hsess s;
+                h_set_ctx("server answers with %s [%s]", cases[i].what, h_dname[d]);
+                hs_init(&s, 0, d, 8);
+                CHECK(hs_start_client(&s, &h_client_opts) == 0);
+                hs_deliver(&s, cases[i].bytes, strlen(cases[i].bytes));
+                if (cases[i].refused) {
+                    CHECK(ws_state(&s.c) == WS_CLOSED);
+                    CHECK_STR(hb_cstr(&s.log), "err:HANDSHAKE close:1006");
+                    if (REASONS_GIVEN) CHECK_STR(ws_reason(&s.c), "malformed status line");
+                    else CHECK_STR(ws_reason(&s.c), "");
+                } else {
+                    CHECK(ws_state(&s.c) == WS_CONNECTING);
+                    CHECK_STR(hb_cstr(&s.log), "");
+                }
+                hs_invariants(&s);
+                hs_free(&s);
+            }
+    }
     /* ws_close while CONNECTING drops the connection at once. */
     {
         hsess s;

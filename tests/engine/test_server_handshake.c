@@ -440,6 +440,51 @@ static void timeout(void) {
     }
 }
 
+/* Bytes that cannot begin a request line (a TLS ClientHello sent to a plain
+ * server, binary noise) get 400 at once, before the header block would end
+ * or the handshake time out; the start of a real request is waited for. */
+static void not_a_request(void) {
+    static const struct {
+        const char *what, *bytes;
+        size_t len;
+        int refused;
+    } cases[] = {
+        {"a TLS ClientHello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, 1},
+        {"a control byte in the method", "GE\x01", 3, 1},
+        {"a space first", " GET /", 6, 1},
+        {"CR LF first", "\r\nGET /", 7, 1},
+        {"the start of a request", "GET /chat HTTP/1.1\r\nHost: x", 29, 0},
+        {"a method alone", "OPTIONS", 7, 0},
+    };
+    unsigned i;
+    int d;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (d = 0; d < D_COUNT; d++) {
+            hsess s;
+            hout o;
+            memset(&o, 0, sizeof o);
+            h_set_ctx("%s, no end of headers yet [%s]", cases[i].what, h_dname[d]);
+            hs_init(&s, 1, d, 7);
+            CHECK(hs_start_server(&s) == 0);
+            hs_deliver(&s, cases[i].bytes, cases[i].len);
+            if (cases[i].refused) {
+                h_parse_out(&s, &o);
+                CHECK_INT(o.status, 400);
+                CHECK_INT(ws_http_status(&s.c), 400);
+                CHECK(ws_state(&s.c) == WS_CLOSED);
+                CHECK_STR(hb_cstr(&s.log), "err:HANDSHAKE close:1006");
+                CHECK(HAS_REASON(ws_reason(&s.c)));
+            } else {
+                CHECK(ws_state(&s.c) == WS_CONNECTING);
+                CHECK_INT(s.out.b.len, 0);
+                CHECK_STR(hb_cstr(&s.log), "");
+            }
+            hs_invariants(&s);
+            h_out_free(&o);
+            hs_free(&s);
+        }
+}
+
 /* The peer goes away during the handshake. */
 static void eof_during_handshake(void) {
     int d;
@@ -469,5 +514,6 @@ int main(void) {
     one_write();
     timeout();
     eof_during_handshake();
+    not_a_request();
     return h_report();
 }
