@@ -18,6 +18,7 @@
 #include "../ws.h"
 
 #include "fuzz_common.h"
+#include <ctype.h>
 
 static const size_t max_headers[8] = {0, 16, 64, 120, 200, 512, 1024, 4096};
 
@@ -66,6 +67,14 @@ static size_t block_end(const char *p, size_t len) {
     return 0;
 }
 
+/* Whether p[0..len) can still grow into a request line: a method of token
+ * characters, then a space (or nothing yet after it). */
+static int can_begin_request(const char *p, size_t len) {
+    size_t i = 0;
+    while (i < len && (isalnum((unsigned char)p[i]) || (p[i] && strchr("!#$%&'*+-.^_`|~", p[i])))) i++;
+    return i == len || (i > 0 && p[i] == ' ');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ws_request req;
     char *buf;
@@ -84,11 +93,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     end = block_end((const char *)data + 1, len < limit ? len : limit);
 
     if (r == WS_E_INCOMPLETE) {
-        FUZZ_CHECK(end == 0 && len < limit);
+        FUZZ_CHECK(end == 0 && len < limit && can_begin_request((const char *)data + 1, len));
     } else if (r == WS_E_HANDSHAKE) {
         FUZZ_CHECK(status == 400 || status == 405 || status == 426 || status == 431);
         FUZZ_CHECK(why != NULL && why[0] != '\0');
-        if (end == 0) FUZZ_CHECK(status == 431 && len >= limit);
+        /* Refused before the block ended: too long, or it cannot be a request. */
+        if (end == 0)
+            FUZZ_CHECK(len >= limit ? status == 431
+                                    : status == 400 && !can_begin_request((const char *)data + 1, len));
     } else {
         const char *lo = buf, *hi = buf + r;
         FUZZ_CHECK(r > 0 && (size_t)r == end);

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *why = NULL, *offer;
     size_t len, max, limit, end;
     unsigned i, accepts = 0;
-    int r;
+    int r, begins;
     if (size < 1) return 0;
     max = max_headers[data[0] & 7u];
     offer = offers[(data[0] >> 3) & 3u];
@@ -76,12 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     r = ws_response_parse(buf, len, max, KEY, offer, &resp, &why);
     end = block_end((const char *)data + 1, len < limit ? len : limit);
+    /* Before its block has ended a response is refused only when too long
+     * or when it cannot begin with "HTTP/". */
+    begins = memcmp(data + 1, "HTTP/", len < 5 ? len : 5) == 0;
     if (r == WS_E_INCOMPLETE) {
-        FUZZ_CHECK(end == 0 && len < limit);
+        FUZZ_CHECK(end == 0 && len < limit && begins);
     } else if (r == WS_E_HANDSHAKE) {
         FUZZ_CHECK(why != NULL && why[0] != '\0');
         FUZZ_CHECK(resp.status >= 0 && resp.status <= 999);
-        if (end == 0) FUZZ_CHECK(len >= limit);
+        if (end == 0) FUZZ_CHECK(len >= limit || !begins);
     } else {
         const char *lo = buf, *hi = buf + r;
         FUZZ_CHECK(r > 0 && (size_t)r == end);
