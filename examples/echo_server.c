@@ -37,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse_size.h"
+
 #if defined(__linux__) && !defined(ECHO_USE_POLL)
 #define ECHO_EPOLL 1
 #include <sys/epoll.h>
@@ -416,20 +418,6 @@ static int wait_and_dispatch(int timeout_ms) {
 }
 
 /* ---- setup ---- */
-
-static int parse_size(const char *s, size_t *out) {
-    char *end;
-    unsigned long long v;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s) return -1;
-    if (*end == 'k' || *end == 'K') v <<= 10, end++;
-    else if (*end == 'm' || *end == 'M') v <<= 20, end++;
-    else if (*end == 'g' || *end == 'G') v <<= 30, end++;
-    if (*end || v == 0 || v > (unsigned long long)(SIZE_MAX / 4)) return -1;
-    *out = (size_t)v;
-    return 0;
-}
 
 static int add_protocols(const char *list) {
     const char *p = list;

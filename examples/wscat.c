@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse_size.h"
+
 static struct {
     int binary;
     int quiet;
@@ -84,20 +86,6 @@ static int append(char **dst, size_t *len, const char *s, size_t n) {
     *len += n;
     p[*len] = '\0';
     *dst = p;
-    return 0;
-}
-
-static int parse_size(const char *s, size_t *out) {
-    char *end;
-    unsigned long long v;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s) return -1;
-    if (*end == 'k' || *end == 'K') v <<= 10, end++;
-    else if (*end == 'm' || *end == 'M') v <<= 20, end++;
-    else if (*end == 'g' || *end == 'G') v <<= 30, end++;
-    if (*end || v == 0 || v > (unsigned long long)(SIZE_MAX / 4)) return -1;
-    *out = (size_t)v;
     return 0;
 }
 

@@ -32,4 +32,15 @@ fails=0
     { echo "FAIL: echo_server exited $MAIN_STATUS after SIGTERM"; fails=$((fails + 1)); }
 [ $SMALL_STATUS -eq 0 ] && echo "ok   second echo_server exits 0 after SIGINT" ||
     { echo "FAIL: second echo_server exited $SMALL_STATUS"; fails=$((fails + 1)); }
+# Sizes it must refuse (exit 2, before listening), among them a count that
+# its suffix would carry past 64 bits into a small number.
+for bad in 0 -5 12x 1.5M 18014398509481985K 99999999999999999999; do
+    if out=$(timeout 5 "$ECHO_SERVER" --port 0 --max-message "$bad" 2>&1); then st=0; else st=$?; fi
+    if [ $st -eq 2 ] && [[ $out == *"bad size"* ]]; then
+        echo "ok   --max-message $bad is refused"
+    else
+        echo "FAIL: --max-message $bad: exit $st, $out"
+        fails=$((fails + 1))
+    fi
+done
 exit $((fails > 0))
