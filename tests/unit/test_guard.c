@@ -129,6 +129,34 @@ static void guard_utf8(void) {
         if (ws_utf8_finish(&st) != 0) wrong++;
         cases++;
     }
+    /* Text with multi-byte characters, where the code near the end is not
+     * the ASCII fast path (the portable path's blocks and last bytes, the
+     * vector paths' text loops): random lengths, valid or with one byte
+     * broken, whole and in pieces, each against the guard page and giving
+     * what the same bytes give in an ordinary buffer. */
+    for (n = 0; n < 3000; n++) {
+        static const char *const chars[] = {"a", "bc", "\xc3\xa9", "\xd0\xb6", "\xe2\x82\xac", "\xe4\xb8\xad",
+                                            "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "0123456789abcdefghij"};
+        size_t len = 0, target = test_below(&rng, 300), at = 0, want_at = 0;
+        int want, broken = n % 3 == 1;
+        ws_utf8_state st = WS_UTF8_ACCEPT;
+        while (len + 20 < target) {
+            const char *c = chars[test_below(&rng, sizeof chars / sizeof chars[0])];
+            memcpy(buf + len, c, strlen(c));
+            len += strlen(c);
+        }
+        if (broken && len) buf[test_below(&rng, len)] = (unsigned char)test_rand(&rng);
+        want = ws_utf8_validate(buf, len, &want_at);
+        if (ws_utf8_validate(at_end(buf, len), len, &at) != want || (want && at != want_at)) wrong++;
+        for (pos = 0; pos < len;) {
+            size_t piece = 1 + test_below(&rng, 40);
+            if (piece > len - pos) piece = len - pos;
+            if (ws_utf8_feed(&st, at_end(buf + pos, piece), piece, &at) != 0) break;
+            pos += piece;
+        }
+        if ((pos == len && ws_utf8_finish(&st) == 0) != (want == 0)) wrong++;
+        cases++;
+    }
     printf("guard: %lu UTF-8 inputs validated flush against the guard page\n", cases);
     CHECKF(wrong == 0, "UTF-8 at the page boundary: %lu wrong results", wrong);
 }

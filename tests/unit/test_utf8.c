@@ -1,7 +1,8 @@
 /* UTF-8 validation against an independent decoder written plainly here:
  * every 1-, 2- and 3-byte input, every 4-byte input with a lead byte F0-F4,
  * Markus Kuhn's decoder stress-test cases, random text with random damage,
- * and the ASCII fast path's hand-over points. Each input is also fed in
+ * dense text broken at every position, and the ASCII fast path's hand-over
+ * points. Each input is also fed in
  * pieces (split at every position, byte by byte, random pieces) so the
  * state carried between ws_utf8_feed calls is checked as well. */
 #define WS_IMPLEMENTATION
@@ -422,6 +423,47 @@ static void test_random(void) {
     CHECKF(bad_count == 0, "random texts: %lu disagree with the reference", bad_count);
 }
 
+/* ---- dense text ---------------------------------------------------------
+ * Text with no ASCII to skip, where the portable path steps in blocks and
+ * tests once per block: every byte position (so every place in a block and
+ * every block boundary), overwritten by each byte that breaks text in a
+ * different way, must give the reference's fail-fast position; and every
+ * cut of the text must be valid or truncated as the reference says. */
+
+static void test_dense(void) {
+    static const uint32_t scripts[][4] = {
+        {0xE9, 0x3B1, 0x430, 0x7FF},         /* 2-byte */
+        {0x4E2D, 0x800, 0xD7FF, 0xFFFD},     /* 3-byte */
+        {0x1F600, 0x10000, 0x10FFFF, 0x2F800}, /* 4-byte */
+        {0xE9, 0x4E2D, 0x1F600, 'a'},        /* mixed, a little ASCII */
+    };
+    static const unsigned char breakers[] = {0x80, 0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF, 'a'};
+    unsigned char text[128], p[128];
+    unsigned long cases = 0, bad_count = 0;
+    size_t si, j, n, pos, bi, bad = 0;
+    for (si = 0; si < sizeof scripts / sizeof scripts[0]; si++) {
+        for (n = 0, j = 0; n + 4 <= 100; j++) n += encode(scripts[si][j % 4], text + n);
+        for (pos = 0; pos <= n; pos++) {
+            int status = ref_scan(text, pos, &bad); /* a cut: valid or truncated */
+            cases++;
+            if (!all_splits_agree(text, pos, status, bad, 0) && ++bad_count <= 5)
+                printf("  dense text cut at %u: wrong\n", (unsigned)pos);
+            for (bi = 0; pos < n && bi < sizeof breakers; bi++) {
+                memcpy(p, text, n);
+                p[pos] = breakers[bi];
+                status = ref_scan(p, n, &bad);
+                cases++;
+                if (!all_splits_agree(p, n, status, bad, pos % 16 == 0) && ++bad_count <= 5) {
+                    printf("  dense text with %02x at %u: wrong\n", breakers[bi], (unsigned)pos);
+                    print_bytes("input", p, n);
+                }
+            }
+        }
+    }
+    printf("utf8: %lu dense-text cases\n", cases);
+    CHECKF(bad_count == 0, "dense text: %lu cases wrong", bad_count);
+}
+
 /* ---- the ASCII fast path ------------------------------------------------ */
 
 static void test_ascii_runs(void) {
@@ -500,6 +542,7 @@ int main(int argc, char **argv) {
     test_api_details();
     test_kuhn();
     test_ascii_runs();
+    test_dense();
     test_random();
     exhaustive(1, 0x00, 0xFF);
     exhaustive(2, 0x00, 0xFF);
