@@ -1872,6 +1872,9 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
     }
     st = ws__parse_headers(sp + 11, end, req->headers, &req->num_headers, &f, &w);
     if (st) goto fail;
+    req->host = f.value[WS__H_HOST];
+    req->key = f.value[WS__H_KEY];
+    req->origin = f.value[WS__H_ORIGIN];
     st = 400;
     if (f.lines[WS__H_HOST] != 1) {
         w = WS__WHY("missing or repeated Host header");
@@ -1894,9 +1897,6 @@ WS_DEF int ws_request_parse(char *buf, size_t len, size_t max_header, ws_request
         w = WS__WHY("Sec-WebSocket-Key is not base64 of 16 bytes");
         goto fail;
     }
-    req->host = f.value[WS__H_HOST];
-    req->key = f.value[WS__H_KEY];
-    req->origin = f.value[WS__H_ORIGIN];
     *status = 101;
     return (int)block;
 fail:
