@@ -51,6 +51,8 @@ static const srow rows[] = {
     {"HEAD", "HEAD /chat HTTP/1.1\r\n" GOOD END, SC_DEFAULT, 0, 0, 405, 0, NULL, NULL},
     {"lower-case get", "get /chat HTTP/1.1\r\n" GOOD END, SC_DEFAULT, 0, 0, 405, 400, NULL, NULL},
     {"two spaces in the request line", "GET  /chat HTTP/1.1\r\n" GOOD END, SC_DEFAULT, 0, 0, 400, 0, NULL, NULL},
+    {"a control byte before the method", "\x01GET /chat HTTP/1.1\r\n" GOOD END, SC_DEFAULT, 0, 0, 400, 0, NULL, NULL},
+    {"no method", " /chat HTTP/1.1\r\n" GOOD END, SC_DEFAULT, 0, 0, 400, 0, NULL, NULL},
     {"no version", "GET /chat\r\n" GOOD END, SC_DEFAULT, 0, 0, 400, 0, NULL, NULL},
     {"junk after the version", "GET /chat HTTP/1.1 x\r\n" GOOD END, SC_DEFAULT, 0, 0, 400, 0, NULL, NULL},
     {"bare LF after the request line", "GET /chat HTTP/1.1\n" GOOD END, SC_DEFAULT, 0, 0, 400, 0, NULL, NULL},
