@@ -451,12 +451,14 @@ static void not_a_request(void) {
         size_t len;
         int refused;
     } cases[] = {
-        {"a TLS ClientHello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, 1},
-        {"a control byte in the method", "GE\x01", 3, 1},
-        {"a space first", " GET /", 6, 1},
-        {"CR LF first", "\r\nGET /", 7, 1},
-        {"the start of a request", "GET /chat HTTP/1.1\r\nHost: x", 29, 0},
-        {"a method alone", "OPTIONS", 7, 0},
+#define BYTES(s) s, sizeof(s) - 1
+        {"a TLS ClientHello", BYTES("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), 1},
+        {"a control byte in the method", BYTES("GE\x01"), 1},
+        {"a space first", BYTES(" GET /"), 1},
+        {"CR LF first", BYTES("\r\nGET /"), 1},
+        {"the start of a request", BYTES("GET /chat HTTP/1.1\r\nHost: x"), 0},
+        {"a method alone", BYTES("OPTIONS"), 0},
+#undef BYTES
     };
     unsigned i;
     int d;
